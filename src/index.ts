@@ -1,0 +1,34 @@
+export { abortError, sleep } from './core/abort.js';
+export {
+  ConfigError,
+  ERROR_CODES,
+  type ErrorCode,
+  MarketDataError,
+  redactSecrets,
+  redactUrl,
+} from './core/errors.js';
+export {
+  bucketCloseMs,
+  bucketStartMs,
+  INTERVALS,
+  intervalMs,
+  intervalToTimespan,
+  isInterval,
+  nextBucketStartMs,
+  TIMESPANS,
+  timespanToInterval,
+} from './core/intervals.js';
+export type {
+  BatchWriter,
+  ConnectionStatus,
+  DownloadParams,
+  Interval,
+  MarketData,
+  MarketDataWriter,
+  Provider,
+  StatusDetail,
+  StatusListener,
+  StreamResult,
+  Timespan,
+} from './core/types.js';
+export { isBatchWriter } from './core/types.js';
