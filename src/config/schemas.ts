@@ -1,0 +1,217 @@
+import { z } from 'zod';
+import { INTERVALS } from '../core/intervals.js';
+
+// Symbols become part of stream names (`btcusdt@kline_1m`) and URL paths, so only characters that
+// cannot change their meaning are allowed: no `@`, `/`, `.` runs, spaces or wildcards.
+/** Binance Spot symbol: letters and digits, 2–20 characters; folded to upper case. */
+export const BINANCE_SYMBOL_PATTERN = /^[A-Za-z0-9]{2,20}$/;
+/** Polygon stock ticker: upper case letters and digits, one optional `.` class suffix (BRK.A). */
+export const POLYGON_TICKER_PATTERN = /^[A-Z][A-Z0-9]{0,9}(?:\.[A-Z0-9]{1,4})?$/;
+
+const intervalSchema = z.enum(INTERVALS as [string, ...string[]]).meta({
+  description: `Bar size: one of ${INTERVALS.join(', ')}`,
+});
+
+function symbolList(pattern: RegExp, fold: (s: string) => string, example: string) {
+  return z
+    .array(
+      z
+        .string()
+        .regex(pattern, `must look like ${example} (letters and digits only, matching ${pattern})`),
+    )
+    .min(1, 'give at least one symbol')
+    .max(5000, 'at most 5000 symbols per provider')
+    .transform((symbols) => [...new Set(symbols.map(fold))])
+    .meta({ description: `Symbols to stream, e.g. ["${example}"]; duplicates are folded` });
+}
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL');
+const wsUrl = z
+  .string()
+  .url()
+  .refine((u) => /^wss?:\/\//.test(u), 'must be a ws:// or wss:// URL');
+
+/** Engine tunables shared by every provider's stream; every field has a default. */
+export const resilienceShape = {
+  reconnectInitialDelayMs: z
+    .number()
+    .int()
+    .min(1)
+    .max(600_000)
+    .default(500)
+    .meta({ description: 'First reconnect delay; doubles per failed attempt (full jitter)' }),
+  reconnectMaxDelayMs: z
+    .number()
+    .int()
+    .min(1)
+    .max(3_600_000)
+    .default(30_000)
+    .meta({ description: 'Cap on the reconnect delay' }),
+  maxReconnectAttempts: z.number().int().min(1).optional().meta({
+    description:
+      'Consecutive failed reconnects before the stream ends with RECONNECT_EXHAUSTED; unlimited when omitted',
+  }),
+  silenceTimeoutMs: z
+    .number()
+    .int()
+    .min(100)
+    .max(3_600_000)
+    .default(60_000)
+    .meta({ description: 'A socket with no frame (data, ping or pong) for this long is dead' }),
+  pingIntervalMs: z
+    .number()
+    .int()
+    .min(50)
+    .max(600_000)
+    .default(20_000)
+    .meta({ description: 'How often the client pings the server to prove the socket is alive' }),
+  maxConnectionAgeMs: z.number().int().min(1000).optional().meta({
+    description:
+      "Reconnect proactively once a connection is this old in exchange time (Binance: 23 h 50 min, before the exchange's 24 h cut)",
+  }),
+  bufferSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(1024)
+    .meta({ description: 'Bars buffered for a slow consumer before socket reads pause' }),
+};
+
+const downloadShape = {
+  downloadConcurrency: z
+    .number()
+    .int()
+    .min(1)
+    .max(32)
+    .default(4)
+    .meta({ description: 'REST pages fetched at once during a download' }),
+  requestTimeoutMs: z
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(30_000)
+    .meta({ description: 'Timeout of one REST request' }),
+  maxRetries: z
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .default(5)
+    .meta({ description: 'Retries of one REST request on network errors, 5xx and 429' }),
+};
+
+/** Binance stream config (constructor options of BinanceProvider). */
+export const binanceStreamSchema = z
+  .object({
+    symbols: symbolList(BINANCE_SYMBOL_PATTERN, (s) => s.toUpperCase(), 'BTCUSDT'),
+    interval: intervalSchema,
+    restBaseUrl: httpUrl.optional().meta({ description: 'REST base; default api.binance.com' }),
+    wsBaseUrl: wsUrl
+      .optional()
+      .meta({ description: 'WebSocket base; default wss://stream.binance.com:9443' }),
+    testnet: z.boolean().default(false).meta({ description: 'Use the Spot testnet endpoints' }),
+    connection: z
+      .enum(['per-symbol', 'combined'])
+      .default('per-symbol')
+      .meta({ description: 'One socket per symbol, or combined sockets of up to 1024 streams' }),
+    ...resilienceShape,
+    ...downloadShape,
+  })
+  .strict();
+
+/** Polygon stream config (constructor options of PolygonProvider). */
+export const polygonStreamSchema = z
+  .object({
+    symbols: symbolList(POLYGON_TICKER_PATTERN, (s) => s, 'AAPL'),
+    interval: intervalSchema,
+    apiKey: z
+      .string({ error: 'the Polygon API key is required (apiKey, or POLYGON_API_KEY for the CLI)' })
+      .min(1, 'the Polygon API key is required (apiKey, or POLYGON_API_KEY for the CLI)')
+      .regex(/^\S+$/, 'must not contain spaces')
+      .meta({ description: 'Polygon.io / Massive API key', keychain: true }),
+    feed: z
+      .enum(['realtime', 'delayed'])
+      .default('realtime')
+      .meta({ description: 'Real-time or 15-minute delayed WebSocket host' }),
+    restBaseUrl: httpUrl.optional().meta({ description: 'REST base; default api.polygon.io' }),
+    wsBaseUrl: wsUrl.optional().meta({ description: 'WebSocket base; default per feed' }),
+    ...resilienceShape,
+    ...downloadShape,
+  })
+  .strict();
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** `YYYY-MM-DD` (UTC midnight) or RFC 3339; anything else or an impossible date is rejected. */
+export const dateInput = z
+  .string()
+  .refine((s) => DATE_ONLY.test(s) || RFC3339.test(s), 'must be YYYY-MM-DD or RFC 3339')
+  .transform((s, ctx) => {
+    const ms = DATE_ONLY.test(s) ? Date.parse(`${s}T00:00:00Z`) : Date.parse(s);
+    const roundTrips = !DATE_ONLY.test(s) || new Date(ms).toISOString().startsWith(s);
+    if (Number.isNaN(ms) || !roundTrips) {
+      ctx.addIssue({ code: 'custom', message: `'${s}' is not a real calendar date` });
+      return z.NEVER;
+    }
+    return new Date(ms);
+  });
+
+const downloadBase = z.object({
+  startDate: dateInput.meta({ description: 'First bar open time: YYYY-MM-DD or RFC 3339' }),
+  endDate: dateInput.meta({ description: 'Last bar open time: YYYY-MM-DD or RFC 3339' }),
+  interval: intervalSchema,
+});
+
+function endNotBeforeStart(
+  value: { startDate: Date; endDate: Date },
+  ctx: z.core.$RefinementCtx,
+): void {
+  if (value.endDate.getTime() < value.startDate.getTime()) {
+    ctx.addIssue({ code: 'custom', path: ['endDate'], message: 'must not be before startDate' });
+  }
+}
+
+/** Binance download config. */
+export const binanceDownloadSchema = downloadBase
+  .extend({
+    ticker: z
+      .string()
+      .regex(BINANCE_SYMBOL_PATTERN, 'must look like BTCUSDT (letters and digits only)')
+      .transform((s) => s.toUpperCase())
+      .meta({ description: 'Symbol to download, e.g. BTCUSDT' }),
+  })
+  .strict()
+  .superRefine(endNotBeforeStart);
+
+/** Polygon download config. */
+export const polygonDownloadSchema = downloadBase
+  .extend({
+    ticker: z
+      .string()
+      .regex(POLYGON_TICKER_PATTERN, 'must look like AAPL or BRK.A (upper case)')
+      .meta({ description: 'Ticker to download, e.g. AAPL' }),
+    apiKey: polygonStreamSchema.shape.apiKey,
+  })
+  .strict()
+  .superRefine(endNotBeforeStart);
+
+/** Validated Binance stream config, defaults applied. */
+export type BinanceStreamConfig = z.output<typeof binanceStreamSchema>;
+/** Binance stream config as a user writes it. */
+export type BinanceStreamOptions = z.input<typeof binanceStreamSchema>;
+/** Validated Polygon stream config, defaults applied. */
+export type PolygonStreamConfig = z.output<typeof polygonStreamSchema>;
+/** Polygon stream config as a user writes it. */
+export type PolygonStreamOptions = z.input<typeof polygonStreamSchema>;
+/** Validated Binance download config. */
+export type BinanceDownloadConfig = z.output<typeof binanceDownloadSchema>;
+/** Validated Polygon download config. */
+export type PolygonDownloadConfig = z.output<typeof polygonDownloadSchema>;
+/** Engine tunables after defaults. */
+export type ResilienceConfig = z.output<z.ZodObject<typeof resilienceShape>>;
