@@ -1,3 +1,13 @@
+export {
+  BINANCE_SYMBOL_PATTERN,
+  type BinanceDownloadConfig,
+  type BinanceStreamConfig,
+  type BinanceStreamOptions,
+  POLYGON_TICKER_PATTERN,
+  type PolygonDownloadConfig,
+  type PolygonStreamConfig,
+  type PolygonStreamOptions,
+} from './config/schemas.js';
 export { abortError, sleep } from './core/abort.js';
 export {
   ConfigError,
@@ -32,3 +42,17 @@ export type {
   Timespan,
 } from './core/types.js';
 export { isBatchWriter } from './core/types.js';
+export {
+  type DownloadConfigs,
+  getDownloadConfigSchema,
+  getDownloadKeychainFields,
+  getProviderInfo,
+  getStreamConfigSchema,
+  getStreamKeychainFields,
+  getSupportedProviders,
+  type ProviderInfo,
+  type ProviderName,
+  parseDownloadConfig,
+  parseStreamConfig,
+  type StreamConfigs,
+} from './registry.js';

@@ -28,6 +28,12 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     return `unknown option(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) return 'is required';
+  if (
+    issue.code === 'invalid_type' &&
+    issue.input === undefined &&
+    /^Invalid input/.test(issue.message)
+  ) {
+    return 'is required';
+  }
   return issue.message;
 }

@@ -154,8 +154,10 @@ export const dateInput = z
   .refine((s) => DATE_ONLY.test(s) || RFC3339.test(s), 'must be YYYY-MM-DD or RFC 3339')
   .transform((s, ctx) => {
     const ms = DATE_ONLY.test(s) ? Date.parse(`${s}T00:00:00Z`) : Date.parse(s);
-    const roundTrips = !DATE_ONLY.test(s) || new Date(ms).toISOString().startsWith(s);
-    if (Number.isNaN(ms) || !roundTrips) {
+    // Date.parse rolls 2024-02-30 over to March; a real date prints back as itself.
+    const real =
+      !Number.isNaN(ms) && (!DATE_ONLY.test(s) || new Date(ms).toISOString().startsWith(s));
+    if (!real) {
       ctx.addIssue({ code: 'custom', message: `'${s}' is not a real calendar date` });
       return z.NEVER;
     }
@@ -172,7 +174,10 @@ function endNotBeforeStart(
   value: { startDate: Date; endDate: Date },
   ctx: z.core.$RefinementCtx,
 ): void {
-  if (value.endDate.getTime() < value.startDate.getTime()) {
+  // Runs even when a date failed to parse; only compare two real dates.
+  const { startDate, endDate } = value;
+  if (!(startDate instanceof Date) || !(endDate instanceof Date)) return;
+  if (endDate.getTime() < startDate.getTime()) {
     ctx.addIssue({ code: 'custom', path: ['endDate'], message: 'must not be before startDate' });
   }
 }

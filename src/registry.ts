@@ -1,0 +1,144 @@
+import type { z } from 'zod';
+import { keychainFields, toJsonSchemaString } from './config/json-schema.js';
+import { parseWithSchema } from './config/parse.js';
+import {
+  type BinanceDownloadConfig,
+  type BinanceStreamConfig,
+  binanceDownloadSchema,
+  binanceStreamSchema,
+  type PolygonDownloadConfig,
+  type PolygonStreamConfig,
+  polygonDownloadSchema,
+  polygonStreamSchema,
+} from './config/schemas.js';
+
+/** Validated stream config of each provider. */
+export interface StreamConfigs {
+  binance: BinanceStreamConfig;
+  polygon: PolygonStreamConfig;
+}
+/** Validated download config of each provider. */
+export interface DownloadConfigs {
+  binance: BinanceDownloadConfig;
+  polygon: PolygonDownloadConfig;
+}
+
+import { ConfigError } from './core/errors.js';
+
+/** Names accepted by the registry functions and `createProvider`. */
+export type ProviderName = 'binance' | 'polygon';
+
+/** What a UI or the CLI shows about a provider. */
+export interface ProviderInfo {
+  name: ProviderName;
+  displayName: string;
+  description: string;
+  /** True when an API key is needed (see the keychain fields). */
+  requiresAuth: boolean;
+}
+
+interface RegistryEntry {
+  info: ProviderInfo;
+  streamSchema: z.ZodType;
+  downloadSchema: z.ZodType;
+}
+
+// The one table every registry function reads; a new provider is one new row.
+const REGISTRY: Record<ProviderName, RegistryEntry> = {
+  binance: {
+    info: {
+      name: 'binance',
+      displayName: 'Binance Spot',
+      description: 'Cryptocurrency spot pairs (e.g. BTCUSDT); public market data, no key',
+      requiresAuth: false,
+    },
+    streamSchema: binanceStreamSchema,
+    downloadSchema: binanceDownloadSchema,
+  },
+  polygon: {
+    info: {
+      name: 'polygon',
+      displayName: 'Polygon.io (Massive)',
+      description: 'US stocks (e.g. AAPL); needs an API key',
+      requiresAuth: true,
+    },
+    streamSchema: polygonStreamSchema,
+    downloadSchema: polygonDownloadSchema,
+  },
+};
+
+/** Names of every provider, in a stable order. */
+export function getSupportedProviders(): ProviderName[] {
+  return Object.keys(REGISTRY) as ProviderName[];
+}
+
+function entry(name: string): RegistryEntry {
+  if (Object.hasOwn(REGISTRY, name)) return REGISTRY[name as ProviderName];
+  throw new ConfigError(
+    'provider',
+    `unknown provider '${name}': use one of ${getSupportedProviders().join(', ')}`,
+  );
+}
+
+/** Name, display name, description and whether a key is needed. */
+export function getProviderInfo(name: string): ProviderInfo {
+  return { ...entry(name).info };
+}
+
+/** JSON Schema (string) of the provider's stream config. */
+export function getStreamConfigSchema(name: string): string {
+  return toJsonSchemaString(entry(name).streamSchema);
+}
+
+/** JSON Schema (string) of the provider's download config. */
+export function getDownloadConfigSchema(name: string): string {
+  return toJsonSchemaString(entry(name).downloadSchema);
+}
+
+/** Stream config fields that hold secrets (e.g. `['apiKey']` for polygon). */
+export function getStreamKeychainFields(name: string): string[] {
+  return keychainFields(entry(name).streamSchema);
+}
+
+/** Download config fields that hold secrets. */
+export function getDownloadKeychainFields(name: string): string[] {
+  return keychainFields(entry(name).downloadSchema);
+}
+
+function parseJson(json: unknown): unknown {
+  if (typeof json !== 'string') return json;
+  try {
+    return JSON.parse(json);
+  } catch (error) {
+    throw new ConfigError('(root)', `config is not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Validate a stream config (object or JSON text); defaults applied, or a ConfigError naming the field. */
+export function parseStreamConfig<N extends ProviderName>(name: N, json: unknown): StreamConfigs[N];
+export function parseStreamConfig(name: string, json: unknown): StreamConfigs[ProviderName];
+export function parseStreamConfig(name: string, json: unknown): StreamConfigs[ProviderName] {
+  const schema = entry(name).streamSchema;
+  return parseWithSchema(
+    schema,
+    parseJson(json),
+    `${name} stream config`,
+  ) as StreamConfigs[ProviderName];
+}
+
+/** Validate a download config (object or JSON text); dates become `Date`s. */
+export function parseDownloadConfig<N extends ProviderName>(
+  name: N,
+  json: unknown,
+): DownloadConfigs[N];
+export function parseDownloadConfig(name: string, json: unknown): DownloadConfigs[ProviderName];
+export function parseDownloadConfig(name: string, json: unknown): DownloadConfigs[ProviderName] {
+  const schema = entry(name).downloadSchema;
+  return parseWithSchema(
+    schema,
+    parseJson(json),
+    `${name} download config`,
+  ) as DownloadConfigs[ProviderName];
+}
