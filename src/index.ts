@@ -32,3 +32,11 @@ export type {
   Timespan,
 } from './core/types.js';
 export { isBatchWriter } from './core/types.js';
+export { DuckDBWriter } from './writers/duckdb-writer.js';
+export { lastBarTimes, readParquetBars } from './writers/parquet-reader.js';
+export {
+  DEFAULT_REFRESH_INTERVAL_MS,
+  StreamingDuckDBWriter,
+  type StreamingDuckDBWriterOptions,
+  streamFilePaths,
+} from './writers/streaming-duckdb-writer.js';
