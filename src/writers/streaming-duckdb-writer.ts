@@ -36,6 +36,8 @@ export interface StreamingDuckDBWriterOptions {
   refreshIntervalMs?: number;
   /** Called when a background refresh of the Parquet file fails (the bars stay in the store). */
   onRefreshError?: (error: MarketDataError) => void;
+  /** Called after each time the Parquet file was replaced by a fresh export. */
+  onRefresh?: (parquetPath: string) => void;
 }
 
 /** The files of one stream: the Parquet output and the durable DuckDB store beside it. */
@@ -84,6 +86,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
   readonly #storePath: string;
   readonly #refreshIntervalMs: number;
   readonly #onRefreshError: ((error: MarketDataError) => void) | undefined;
+  readonly #onRefresh: ((parquetPath: string) => void) | undefined;
 
   #state: State = 'new';
   #closing: Promise<void> | undefined;
@@ -114,6 +117,14 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
     if (typeof dataDir !== 'string' || dataDir.trim() === '') {
       throw new ConfigError('dataDir', 'StreamingDuckDBWriter needs a non-empty data directory');
     }
+    if (dataDir.includes('?')) {
+      // DuckDB reads `?` in a database path as the start of options and then cannot find its
+      // write-ahead log (it looks for `a.wal?b/...`), so such a store would fail at first commit.
+      throw new ConfigError(
+        'dataDir',
+        `data directory ${JSON.stringify(dataDir)} contains '?', which DuckDB cannot use in a database path; choose another directory`,
+      );
+    }
     if (typeof providerName !== 'string' || !PROVIDER_NAME.test(providerName)) {
       throw new ConfigError(
         'providerName',
@@ -141,6 +152,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
     ));
     this.#refreshIntervalMs = refreshIntervalMs;
     this.#onRefreshError = options.onRefreshError;
+    this.#onRefresh = options.onRefresh;
   }
 
   /**
@@ -353,6 +365,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
       await removeQuietly(tempPath);
       throw writerError('cannot refresh the Parquet file', this.#parquetPath, error);
     }
+    this.#onRefresh?.(this.#parquetPath);
   }
 
   #reportRefreshError(error: unknown): void {
