@@ -27,12 +27,22 @@ const debug = debuglog('argo-market-data:writer');
 /** Our choice: the Parquet file lags acknowledged writes by at most this (plus one export). */
 export const DEFAULT_REFRESH_INTERVAL_MS = 5000;
 
+/**
+ * Our choice: after an export that took `d` ms, the next starts no sooner than `d × this` ms later,
+ * so exports of a big table use at most a fifth of the time and leave the CPU to writes.
+ */
+const EXPORT_SPACING_FACTOR = 4;
+
 /** Provider names become part of a file name, so only these characters are allowed. */
 const PROVIDER_NAME = /^[a-z0-9_-]{1,64}$/;
 
 /** Options of {@link StreamingDuckDBWriter}. */
 export interface StreamingDuckDBWriterOptions {
-  /** Longest time the Parquet file lags behind acknowledged writes while writing. Default 5000. */
+  /**
+   * How far the Parquet file may lag behind acknowledged writes while writing, in ms. Default 5000.
+   * For a large store the gap also grows to 4× the duration of the last export, so refreshing
+   * never takes more than a fifth of the time.
+   */
   refreshIntervalMs?: number;
   /** Called when a background refresh of the Parquet file fails (the bars stay in the store). */
   onRefreshError?: (error: MarketDataError) => void;
@@ -102,6 +112,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
   #dirty = false;
   #exporting: Promise<void> | undefined;
   #refreshTimer: NodeJS.Timeout | undefined;
+  #lastExportMs = 0;
 
   /**
    * @param dataDir directory of the output; created by `initialize`
@@ -323,10 +334,13 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
   #markDirty(): void {
     this.#dirty = true;
     if (this.#refreshTimer !== undefined || this.#state !== 'open') return;
-    this.#refreshTimer = setTimeout(() => {
-      this.#refreshTimer = undefined;
-      this.#refresh().catch((error: unknown) => this.#reportRefreshError(error));
-    }, this.#refreshIntervalMs);
+    this.#refreshTimer = setTimeout(
+      () => {
+        this.#refreshTimer = undefined;
+        this.#refresh().catch((error: unknown) => this.#reportRefreshError(error));
+      },
+      Math.max(this.#refreshIntervalMs, this.#lastExportMs * EXPORT_SPACING_FACTOR),
+    );
     // A writer that the user forgot to close must not keep the process alive.
     this.#refreshTimer.unref();
   }
@@ -355,6 +369,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
   async #exportParquet(): Promise<void> {
     const connection = this.#exportConnection as DuckDBConnection;
     const tempPath = tempPathFor(this.#parquetPath);
+    const startedMs = performance.now();
     try {
       await connection.run(
         `COPY (SELECT ${MARKET_DATA_SELECT_SQL} FROM market_data ORDER BY symbol, time) TO $1 (FORMAT PARQUET)`,
@@ -365,6 +380,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
       await removeQuietly(tempPath);
       throw writerError('cannot refresh the Parquet file', this.#parquetPath, error);
     }
+    this.#lastExportMs = performance.now() - startedMs;
     this.#onRefresh?.(this.#parquetPath);
   }
 
