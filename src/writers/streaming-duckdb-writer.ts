@@ -1,5 +1,5 @@
-import { mkdir, readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { debuglog } from 'node:util';
 import {
   type DuckDBAppender,
@@ -10,7 +10,8 @@ import {
 import { ConfigError, type MarketDataError } from '../core/errors.js';
 import { isInterval } from '../core/intervals.js';
 import type { BatchWriter, Interval, MarketData, MarketDataWriter } from '../core/types.js';
-import { escapeGlob, publishFile, removeQuietly, tempPathFor } from './atomic-file.js';
+import { escapeGlob } from './atomic-file.js';
+import { ParquetRefresher, removeStaleExports } from './parquet-refresher.js';
 import {
   appendBar,
   bindBar,
@@ -26,12 +27,6 @@ const debug = debuglog('argo-market-data:writer');
 
 /** Our choice: the Parquet file lags acknowledged writes by at most this (plus one export). */
 export const DEFAULT_REFRESH_INTERVAL_MS = 5000;
-
-/**
- * Our choice: after an export that took `d` ms, the next starts no sooner than `d × this` ms later,
- * so exports of a big table use at most a fifth of the time and leave the CPU to writes.
- */
-const EXPORT_SPACING_FACTOR = 4;
 
 /** Provider names become part of a file name, so only these characters are allowed. */
 const PROVIDER_NAME = /^[a-z0-9_-]{1,64}$/;
@@ -109,10 +104,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
   // Store operations run one at a time: a prepared statement's bindings and the staging table are
   // shared, and concurrent callers must not interleave them.
   #tail: Promise<void> = Promise.resolve();
-  #dirty = false;
-  #exporting: Promise<void> | undefined;
-  #refreshTimer: NodeJS.Timeout | undefined;
-  #lastExportMs = 0;
+  #refresher: ParquetRefresher | undefined;
 
   /**
    * @param dataDir directory of the output; created by `initialize`
@@ -180,7 +172,14 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
       throw error;
     }
     this.#state = 'open';
-    await this.flush();
+    try {
+      await this.flush();
+    } catch (error) {
+      // Leave the writer as if initialize had not run, so it can be retried or dropped.
+      this.#release();
+      this.#state = 'new';
+      throw error;
+    }
   }
 
   /** Stores one bar (replacing a stored bar of the same symbol and time); durable on resolve. */
@@ -194,7 +193,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
       } catch (error) {
         throw writerError('cannot store a bar in', this.#storePath, error);
       }
-      this.#markDirty();
+      this.#refresher?.markDirty();
     });
   }
 
@@ -219,7 +218,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
         appender.clear();
         await connection.run('DELETE FROM stage');
       }
-      this.#markDirty();
+      this.#refresher?.markDirty();
     });
   }
 
@@ -227,7 +226,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
   async flush(): Promise<void> {
     if (this.#state !== 'open' && this.#state !== 'closing') throw this.#unusableError('flush');
     await this.#tail;
-    await this.#refresh();
+    await this.#refresher?.refresh();
   }
 
   /** Flushes and returns the Parquet file's path. The writer stays usable. */
@@ -263,7 +262,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
   async #open(): Promise<void> {
     try {
       await mkdir(this.#dataDir, { recursive: true });
-      await this.#removeStaleTempFiles();
+      await removeStaleExports(this.#parquetPath);
       this.#instance = await DuckDBInstance.create(this.#storePath);
     } catch (error) {
       throw writerError(
@@ -275,6 +274,16 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
     try {
       this.#writeConnection = await this.#instance.connect();
       this.#exportConnection = await this.#instance.connect();
+      this.#refresher = new ParquetRefresher({
+        connection: this.#exportConnection,
+        parquetPath: this.#parquetPath,
+        refreshIntervalMs: this.#refreshIntervalMs,
+        onRefresh: this.#onRefresh,
+        onBackgroundError: (error) => {
+          if (this.#onRefreshError) this.#onRefreshError(error);
+          else debug('background refresh failed: %s', error.message);
+        },
+      });
       await this.#writeConnection.run(
         `CREATE TABLE IF NOT EXISTS market_data (${MARKET_DATA_COLUMNS_SQL}, PRIMARY KEY (symbol, time))`,
       );
@@ -314,86 +323,15 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
     }
   }
 
-  // A refresh killed mid-export leaves its temporary file behind; it is never the real output.
-  async #removeStaleTempFiles(): Promise<void> {
-    const prefix = `.${basename(this.#parquetPath)}.`;
-    const names = await readdir(this.#dataDir);
-    for (const name of names) {
-      if (name.startsWith(prefix) && name.endsWith('.tmp')) {
-        await removeQuietly(join(this.#dataDir, name));
-      }
-    }
-  }
-
   #enqueue(task: () => Promise<void>): Promise<void> {
     const run = this.#tail.then(task);
     this.#tail = run.catch(() => undefined);
     return run;
   }
 
-  #markDirty(): void {
-    this.#dirty = true;
-    if (this.#refreshTimer !== undefined || this.#state !== 'open') return;
-    this.#refreshTimer = setTimeout(
-      () => {
-        this.#refreshTimer = undefined;
-        this.#refresh().catch((error: unknown) => this.#reportRefreshError(error));
-      },
-      Math.max(this.#refreshIntervalMs, this.#lastExportMs * EXPORT_SPACING_FACTOR),
-    );
-    // A writer that the user forgot to close must not keep the process alive.
-    this.#refreshTimer.unref();
-  }
-
-  // One export at a time. A caller arriving during an export waits for it, then exports again
-  // only if writes landed since (the running export may have missed them).
-  async #refresh(): Promise<void> {
-    while (this.#exporting) await this.#exporting.catch(() => undefined);
-    if (!this.#dirty && this.#exportedOnce) return;
-    this.#dirty = false;
-    const run = this.#exportParquet();
-    this.#exporting = run;
-    try {
-      await run;
-      this.#exportedOnce = true;
-    } catch (error) {
-      this.#dirty = true;
-      throw error;
-    } finally {
-      if (this.#exporting === run) this.#exporting = undefined;
-    }
-  }
-
-  #exportedOnce = false;
-
-  async #exportParquet(): Promise<void> {
-    const connection = this.#exportConnection as DuckDBConnection;
-    const tempPath = tempPathFor(this.#parquetPath);
-    const startedMs = performance.now();
-    try {
-      await connection.run(
-        `COPY (SELECT ${MARKET_DATA_SELECT_SQL} FROM market_data ORDER BY symbol, time) TO $1 (FORMAT PARQUET)`,
-        [tempPath],
-      );
-      await publishFile(tempPath, this.#parquetPath);
-    } catch (error) {
-      await removeQuietly(tempPath);
-      throw writerError('cannot refresh the Parquet file', this.#parquetPath, error);
-    }
-    this.#lastExportMs = performance.now() - startedMs;
-    this.#onRefresh?.(this.#parquetPath);
-  }
-
-  #reportRefreshError(error: unknown): void {
-    const wrapped = writerError('background refresh failed', this.#parquetPath, error);
-    if (this.#onRefreshError) this.#onRefreshError(wrapped);
-    else debug('%s', wrapped.message);
-  }
-
   async #shutDown(): Promise<void> {
     this.#state = 'closing';
-    clearTimeout(this.#refreshTimer);
-    this.#refreshTimer = undefined;
+    this.#refresher?.stop();
     let failure: unknown;
     try {
       await this.flush();
@@ -421,8 +359,8 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
   }
 
   #release(): void {
-    clearTimeout(this.#refreshTimer);
-    this.#refreshTimer = undefined;
+    this.#refresher?.stop();
+    this.#refresher = undefined;
     try {
       this.#stageAppender?.closeSync();
     } catch {
