@@ -1,5 +1,5 @@
-import { mkdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, realpath, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { debuglog } from 'node:util';
 import {
   type DuckDBAppender,
@@ -24,6 +24,9 @@ import {
 } from './parquet-schema.js';
 
 const debug = debuglog('argo-market-data:writer');
+
+/** Real paths of the stores opened by writers of this process. */
+const storesOpenInProcess = new Set<string>();
 
 /** Our choice: the Parquet file lags acknowledged writes by at most this (plus one export). */
 export const DEFAULT_REFRESH_INTERVAL_MS = 5000;
@@ -105,6 +108,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
   // shared, and concurrent callers must not interleave them.
   #tail: Promise<void> = Promise.resolve();
   #refresher: ParquetRefresher | undefined;
+  #storeKey: string | undefined;
 
   /**
    * @param dataDir directory of the output; created by `initialize`
@@ -259,9 +263,28 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
     return this.#storePath;
   }
 
+  // DuckDB's file lock keeps other processes out, but not a second database opened on the same
+  // file in this process; two of them would corrupt it. So this process keeps its own registry.
+  async #claimStore(): Promise<void> {
+    const key = join(await realpath(this.#dataDir), basename(this.#storePath));
+    if (storesOpenInProcess.has(key)) {
+      throw writerError(
+        'another StreamingDuckDBWriter in this process has this store open; close it first',
+        this.#storePath,
+      );
+    }
+    storesOpenInProcess.add(key);
+    this.#storeKey = key;
+  }
+
   async #open(): Promise<void> {
     try {
       await mkdir(this.#dataDir, { recursive: true });
+    } catch (error) {
+      throw writerError('cannot create the data directory', this.#dataDir, error);
+    }
+    await this.#claimStore();
+    try {
       await removeStaleExports(this.#parquetPath);
       this.#instance = await DuckDBInstance.create(this.#storePath);
     } catch (error) {
@@ -375,6 +398,8 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
     this.#exportConnection = undefined;
     this.#writeConnection = undefined;
     this.#instance = undefined;
+    if (this.#storeKey !== undefined) storesOpenInProcess.delete(this.#storeKey);
+    this.#storeKey = undefined;
   }
 }
 

@@ -200,16 +200,24 @@ describe('StreamingDuckDBWriter', () => {
     }
   });
 
-  it('reports a second writer on the same store as a WRITER error', async () => {
+  it('refuses a second writer on an open store, then allows it once the first closes', async () => {
     const dir = await tempDir();
-    await openWriter(dir);
-    const second = new StreamingDuckDBWriter(dir, 'binance', '1m');
-    const error = await rejection(second.initialize());
-    await second.close();
-    // DuckDB may share one database within a process; if it refuses, the error is ours.
-    if (error !== undefined) {
-      expect(error).toMatchObject({ code: 'WRITER', message: expect.stringContaining('.duckdb') });
-    }
+    const first = await openWriter(dir);
+    await first.write(bar('BTCUSDT', 0));
+    const second = new StreamingDuckDBWriter(join(dir, '.', ''), 'binance', '1m');
+    onTestFinished(() => second.close());
+    await expect(second.initialize()).rejects.toMatchObject({
+      code: 'WRITER',
+      message: expect.stringContaining('has this store open'),
+    });
+    await first.close();
+    await second.initialize();
+    await second.write(bar('BTCUSDT', 1));
+    await second.finalize();
+    expect(await readParquetBars(second.getOutputPath())).toEqual([
+      bar('BTCUSDT', 0),
+      bar('BTCUSDT', 1),
+    ]);
   });
 
   it.each([['Binance'], ['../x'], ['a b'], [''], ['a/b']])(
