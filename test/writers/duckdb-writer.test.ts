@@ -88,6 +88,16 @@ describe('DuckDBWriter', () => {
     expect(await readParquetBars(path)).toEqual([bar('BTCUSDT', 0)]);
   });
 
+  it('can finalize again after more writes, rewriting the whole file', async () => {
+    const path = join(await tempDir(), 'out.parquet');
+    const writer = await openWriter(path);
+    await writer.write(bar('BTCUSDT', 1));
+    await writer.finalize();
+    await writer.write(bar('BTCUSDT', 0));
+    await writer.finalize();
+    expect(await readParquetBars(path)).toEqual([bar('BTCUSDT', 0), bar('BTCUSDT', 1)]);
+  });
+
   it('writes no file when closed without finalize, and close is idempotent', async () => {
     const dir = await tempDir();
     const writer = new DuckDBWriter(join(dir, 'out.parquet'));

@@ -61,6 +61,22 @@ describe('StreamingDuckDBWriter', () => {
     ]);
   });
 
+  it('stores none of a batch that holds an invalid bar', async () => {
+    const dir = await tempDir();
+    const writer = await openWriter(dir);
+    const bad = bar('BTCUSDT', 1, {
+      open: Number.NaN as unknown as number,
+      time: 'x' as unknown as Date,
+    });
+    await expect(writer.writeBatch([bar('BTCUSDT', 0), bad])).rejects.toMatchObject({
+      code: 'WRITER',
+      message: expect.stringContaining('invalid bar'),
+    });
+    await writer.write(bar('BTCUSDT', 2));
+    await writer.finalize();
+    expect(await readParquetBars(writer.getOutputPath())).toEqual([bar('BTCUSDT', 2)]);
+  });
+
   it('keeps every bar of concurrent, unawaited writes', async () => {
     const dir = await tempDir();
     const writer = await openWriter(dir);
