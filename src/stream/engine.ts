@@ -108,12 +108,29 @@ export class StreamEngine {
     const onUserAbort = (): void => this.stop();
     userSignal?.addEventListener('abort', onUserAbort, { once: true });
     try {
-      try {
-        await this.adapter.prepare?.(this.signal);
-      } catch (error) {
-        if (this.signal.aborted) return;
-        yield [undefined, toMarketDataError(error, 'NETWORK', `${this.adapter.venue} stream`)];
-        return;
+      // A transient failure here (network, 5xx) is yielded and retried like a reconnect;
+      // a permanent one (unknown symbol) ends the stream.
+      const backoff = this.newBackoff();
+      while (this.adapter.prepare !== undefined) {
+        try {
+          await this.adapter.prepare(this.signal);
+          break;
+        } catch (error) {
+          if (this.signal.aborted) return;
+          const failure = toMarketDataError(error, 'NETWORK', `${this.adapter.venue} stream`);
+          yield [undefined, failure];
+          if (failure.fatal) return;
+          const delayMs = backoff.nextDelayMs();
+          if (delayMs === undefined) {
+            yield [undefined, exhausted(`${this.adapter.venue} stream setup`, backoff, failure)];
+            return;
+          }
+          try {
+            await sleep(delayMs, this.signal);
+          } catch {
+            return;
+          }
+        }
       }
       for (const plan of this.adapter.connections()) {
         for (const symbol of plan.symbols) {
@@ -133,6 +150,14 @@ export class StreamEngine {
       this.stop();
       while (this.tasks.size > 0) await Promise.all(this.tasks);
     }
+  }
+
+  private newBackoff(): Backoff {
+    return new Backoff(
+      this.options.reconnectInitialDelayMs,
+      this.options.reconnectMaxDelayMs,
+      this.options.maxReconnectAttempts,
+    );
   }
 
   /** Stop everything; buffered bars are dropped (the consumer asked to stop). */
@@ -168,11 +193,7 @@ export class StreamEngine {
 
   /** Keeps one planned socket alive until the stream stops. Never rejects. */
   private async runPlan(plan: ConnectionPlan): Promise<void> {
-    const backoff = new Backoff(
-      this.options.reconnectInitialDelayMs,
-      this.options.reconnectMaxDelayMs,
-      this.options.maxReconnectAttempts,
-    );
+    const backoff = this.newBackoff();
     let live: Live | undefined;
     let everConnected = false;
     let lastError: MarketDataError | undefined;
@@ -234,14 +255,7 @@ export class StreamEngine {
   ): Promise<boolean> {
     const delayMs = backoff.nextDelayMs();
     if (delayMs === undefined) {
-      this.fail(
-        new MarketDataError(
-          'RECONNECT_EXHAUSTED',
-          `${plan.id}: gave up after ${backoff.attempt - 1} consecutive failed reconnects` +
-            (lastError ? `; last error: ${lastError.message}` : ''),
-          { fatal: true, cause: lastError },
-        ),
-      );
+      this.fail(exhausted(plan.id, backoff, lastError));
       return false;
     }
     this.status('reconnecting', plan, {
@@ -462,11 +476,7 @@ export class StreamEngine {
    * succeeds, the stream stops, or the reconnect budget is spent.
    */
   private async runBackfill(symbol: string, state: SymbolState): Promise<void> {
-    const backoff = new Backoff(
-      this.options.reconnectInitialDelayMs,
-      this.options.reconnectMaxDelayMs,
-      this.options.maxReconnectAttempts,
-    );
+    const backoff = this.newBackoff();
     try {
       do {
         state.again = false;
@@ -482,13 +492,7 @@ export class StreamEngine {
           this.queue.offer([undefined, failure]);
           const delayMs = backoff.nextDelayMs();
           if (delayMs === undefined) {
-            return this.fail(
-              new MarketDataError(
-                'RECONNECT_EXHAUSTED',
-                `backfill of ${symbol} failed ${backoff.attempt - 1} times: ${failure.message}`,
-                { fatal: true, cause: failure },
-              ),
-            );
+            return this.fail(exhausted(`backfill of ${symbol}`, backoff, failure));
           }
           await sleep(delayMs, this.signal);
           state.again = true;
@@ -517,6 +521,19 @@ export class StreamEngine {
       state.backfilling = false;
     }
   }
+}
+
+function exhausted(
+  what: string,
+  backoff: Backoff,
+  lastError: MarketDataError | undefined,
+): MarketDataError {
+  return new MarketDataError(
+    'RECONNECT_EXHAUSTED',
+    `${what}: gave up after ${backoff.attempt - 1} consecutive failed attempts` +
+      (lastError ? `; last error: ${lastError.message}` : ''),
+    { fatal: true, cause: lastError },
+  );
 }
 
 /** Waits for the next handshake frame, the socket's close, a timeout or the stream's stop. */
