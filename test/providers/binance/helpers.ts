@@ -23,7 +23,9 @@ export function valuesOf(bar: MarketData): BarValues {
 
 /** Yielded bars of one symbol, in yield order. */
 export function barsOf(results: readonly StreamResult[], symbol: string): BarValues[] {
-  return results.flatMap(([bar]) => (bar !== undefined && bar.symbol === symbol ? [valuesOf(bar)] : []));
+  return results.flatMap(([bar]) =>
+    bar !== undefined && bar.symbol === symbol ? [valuesOf(bar)] : [],
+  );
 }
 
 /** Error codes yielded, in order. */
