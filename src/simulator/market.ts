@@ -195,7 +195,7 @@ export class Market implements SimMarket {
         const minute = minuteBar(p, minuteMs);
         const untilMs = Math.min(minuteMs + MINUTE_MS, stopMs);
         if (minute) {
-          for (const second of this.#secondsOf(p, minute)) {
+          for (const second of this.secondsOf(p, minute)) {
             if (second.openMs >= t && second.openMs < untilMs) acc = mergeInto(acc, second);
           }
         }
@@ -206,7 +206,8 @@ export class Market implements SimMarket {
     return acc;
   }
 
-  #secondsOf(p: Profile, minute: RawBar): RawBar[] {
+  /** The 1-second bars of `minute` (cached). */
+  secondsOf(p: Profile, minute: RawBar): RawBar[] {
     const key = `${p.venue}:${p.key}:${minute.openMs}`;
     let seconds = this.#seconds.get(key);
     if (!seconds) {
