@@ -1,0 +1,175 @@
+// The `argo-market-data/simulator` entry: a local Binance Spot + Polygon exchange (DESIGN.md §6).
+
+import { randomBytes } from 'node:crypto';
+import { ConfigError } from '../core/errors.js';
+import type { FloodOptions } from './binance/flood.js';
+import { binanceRest } from './binance/http.js';
+import { DEFAULT_WEIGHT_LIMIT } from './binance/protocol.js';
+import { startBinanceWs } from './binance/ws.js';
+import {
+  DEFAULT_BINANCE_SYMBOLS,
+  DEFAULT_POLYGON_TICKERS,
+  generatedBinanceSymbols,
+} from './catalog.js';
+import { createClock, type SimClock } from './clock.js';
+import { Faults, type SimFaults } from './faults.js';
+import { startVenueServer, type VenueServer } from './http-server.js';
+import { Market, type SimMarket } from './market.js';
+import { polygonRest } from './polygon/http.js';
+import { startPolygonWs } from './polygon/ws.js';
+import { type SimStats, Stats } from './stats.js';
+
+export type { FloodOptions } from './binance/flood.js';
+export type { SimClock } from './clock.js';
+export type { FailStatus, SimFaults } from './faults.js';
+export type { SimBar, SimMarket } from './market.js';
+export type { SimStats, Venue } from './stats.js';
+
+/** Options of {@link startSimulator}. */
+export interface SimulatorOptions {
+  /** Market seed; the same seed serves the same bars (default 1). */
+  seed?: number;
+  /** Clock speed factor: 60 closes a 1m bar every real second (default 1). */
+  speed?: number;
+  /** Simulated start time (default: now). */
+  start?: Date | number;
+  /** Interface to listen on (default `127.0.0.1`). */
+  host?: string;
+  /** Binance REST + WS port (default 0 = ephemeral). */
+  binancePort?: number;
+  /** Polygon REST + WS port (default 0 = ephemeral). */
+  polygonPort?: number;
+  /** Symbols `exchangeInfo` lists and the streams serve (default BTCUSDT, ETHUSDT, BNBBTC, …). */
+  binanceSymbols?: string[];
+  /** Adds `SIM0000USDT` … `SIM<n-1>USDT` to the Binance symbols (for benchmarks). */
+  generatedBinanceSymbols?: number;
+  /** Tickers Polygon serves (default AAPL, MSFT, GOOGL, TSLA, AMZN, NVDA, META, SPY). */
+  polygonTickers?: string[];
+  /** The only Polygon key accepted (default: a random 32-character key). */
+  polygonApiKey?: string;
+  /** Binance REQUEST_WEIGHT budget per (simulated) minute (default 6000). */
+  binanceWeightLimit?: number;
+  /** Binance flood mode for benchmarks (see {@link FloodOptions}); off by default. */
+  binanceFlood?: FloodOptions;
+  /** Log sink (default silent). */
+  log?: (line: string) => void;
+}
+
+/** A running simulator. */
+export interface Simulator {
+  /** `wsUrl` is a base: `${wsUrl}/ws/<stream>`, `${wsUrl}/ws`, `${wsUrl}/stream?streams=a/b`. */
+  binance: { restUrl: string; wsUrl: string };
+  /** Stocks socket at `${wsUrl}/stocks`; `apiKey` is the only key accepted. */
+  polygon: { restUrl: string; wsUrl: string; apiKey: string };
+  clock: SimClock;
+  faults: SimFaults;
+  /** Ground truth for tests: the bars the venues serve. */
+  market: SimMarket;
+  stats: SimStats;
+  /** Ends every socket, server and timer so the process can exit. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a local Binance Spot + Polygon exchange on 127.0.0.1 speaking the wire protocols of
+ * PROTOCOLS.md, with a deterministic market, an accelerated clock and injectable faults.
+ *
+ * @example
+ * ```ts
+ * const sim = await startSimulator({ seed: 7, speed: 60 });
+ * try {
+ *   const res = await fetch(`${sim.binance.restUrl}/api/v3/klines?symbol=BTCUSDT&interval=1m`);
+ *   console.log(await res.json());
+ * } finally {
+ *   await sim.close();
+ * }
+ * ```
+ */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const speed = options.speed ?? 1;
+  if (!(speed > 0) || !Number.isFinite(speed)) {
+    throw new ConfigError('speed', `simulator speed must be a positive number, got ${speed}`);
+  }
+  const startMs = options.start === undefined ? Date.now() : new Date(options.start).getTime();
+  if (!Number.isFinite(startMs)) {
+    throw new ConfigError('start', `simulator start is not a valid time: ${String(options.start)}`);
+  }
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? (() => {});
+  const clock = createClock(startMs, speed);
+  const market = new Market(options.seed ?? 1, clock);
+  const faults = new Faults();
+  const stats = new Stats();
+  const symbols = new Set([
+    ...(options.binanceSymbols ?? DEFAULT_BINANCE_SYMBOLS),
+    ...generatedBinanceSymbols(options.generatedBinanceSymbols ?? 0),
+  ]);
+  const tickers = new Set(options.polygonTickers ?? DEFAULT_POLYGON_TICKERS);
+  const apiKey = options.polygonApiKey ?? randomBytes(16).toString('hex');
+
+  const binanceWs = startBinanceWs({
+    clock,
+    market,
+    symbols,
+    faults,
+    stats,
+    ...(options.binanceFlood ? { flood: options.binanceFlood } : {}),
+  });
+  const polygonWs = startPolygonWs({ clock, market, tickers, faults, stats, apiKey });
+  const servers: VenueServer[] = [];
+  const stopAll = async (): Promise<void> => {
+    binanceWs.close();
+    polygonWs.close();
+    await Promise.all(servers.map((s) => s.close()));
+    clock.dispose();
+  };
+  try {
+    const binanceRestHandlers = binanceRest({
+      clock,
+      market,
+      symbols,
+      weightLimit: options.binanceWeightLimit ?? DEFAULT_WEIGHT_LIMIT,
+    });
+    servers.push(
+      await startVenueServer(
+        'binance',
+        host,
+        options.binancePort ?? 0,
+        { ...binanceRestHandlers, upgrade: binanceWs.upgrade },
+        faults,
+        stats,
+      ),
+    );
+    const polygonServer = await startVenueServer(
+      'polygon',
+      host,
+      options.polygonPort ?? 0,
+      {
+        ...polygonRest({ clock, market, tickers, apiKey, baseUrl: () => polygonServer.httpUrl }),
+        upgrade: polygonWs.upgrade,
+      },
+      faults,
+      stats,
+    );
+    servers.push(polygonServer);
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  const [binanceServer, polygonServer] = servers as [VenueServer, VenueServer];
+  log(`binance REST ${binanceServer.httpUrl}  WS ${binanceServer.wsUrl}/ws/<stream>`);
+  log(`polygon REST ${polygonServer.httpUrl}  WS ${polygonServer.wsUrl}/stocks  key ${apiKey}`);
+  let closing: Promise<void> | undefined;
+  return {
+    binance: { restUrl: binanceServer.httpUrl, wsUrl: binanceServer.wsUrl },
+    polygon: { restUrl: polygonServer.httpUrl, wsUrl: polygonServer.wsUrl, apiKey },
+    clock,
+    faults,
+    market,
+    stats,
+    close() {
+      closing ??= stopAll();
+      return closing;
+    },
+  };
+}
