@@ -8,8 +8,8 @@ export class TestClient {
   #waiters: Array<() => void> = [];
   closed: Promise<{ code: number; reason: string }>;
 
-  constructor(url: string) {
-    this.ws = new WebSocket(url);
+  constructor(url: string, options?: WebSocket.ClientOptions) {
+    this.ws = new WebSocket(url, options);
     this.ws.on('message', (data) => {
       this.frames.push(data.toString());
       for (const wake of this.#waiters.splice(0)) wake();
