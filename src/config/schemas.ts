@@ -72,6 +72,13 @@ export const resilienceShape = {
     description:
       "Reconnect proactively once a connection is this old in exchange time (Binance: 23 h 50 min, before the exchange's 24 h cut)",
   }),
+  connectTimeoutMs: z
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(10_000)
+    .meta({ description: 'Deadline of one WebSocket connect + handshake' }),
   bufferSize: z
     .number()
     .int()
