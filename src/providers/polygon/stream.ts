@@ -2,6 +2,11 @@
 
 import { MarketDataError } from '../../core/errors.js';
 import type { MarketData } from '../../core/types.js';
+import type {
+  HandshakeContext as EngineHandshake,
+  FrameSink,
+  StreamAdapter,
+} from '../../stream/adapter.js';
 import {
   type AggregateEvent,
   authFrame,
@@ -10,6 +15,7 @@ import {
   EV_STATUS,
   subscribeFrame,
 } from './protocol.js';
+import type { PolygonRest } from './rest.js';
 
 /** One item of a server frame, after parsing. */
 export type PolygonFrameItem =
@@ -231,8 +237,9 @@ export function statusError(
         { fatal: false },
       );
     case 'max_connections':
+      // Not DISCONNECTED: that code marks the engine's own "socket closed" event in the stream.
       return new MarketDataError(
-        'DISCONNECTED',
+        'RATE_LIMITED',
         `Polygon closed this connection because another client authenticated with the same key (${status}${said}). A plan allows one connection per cluster: stop the other client or use another key; retrying with backoff`,
         { fatal: false },
       );
@@ -246,7 +253,7 @@ export function statusError(
     case 'force_disconnect':
     case 'slow_consumer':
       return new MarketDataError(
-        'DISCONNECTED',
+        'NETWORK',
         `Polygon disconnected this client (${status}${said})${status === 'slow_consumer' ? '; the consumer read too slowly' : ''}; reconnecting`,
         { fatal: false },
       );
@@ -257,4 +264,173 @@ export function statusError(
         { fatal: false },
       );
   }
+}
+
+/** What {@link createPolygonAdapter} needs. */
+export interface PolygonAdapterOptions {
+  apiKey: string;
+  feed: 'realtime' | 'delayed';
+  /** Full WebSocket URL, cluster path included (`wss://socket.polygon.io/stocks`). */
+  wsUrl: string;
+  tickers: readonly string[];
+  /** `A` for 1s bars, `AM` for everything else (minutes, aggregated later if need be). */
+  ev: 'AM' | 'A';
+  rest: PolygonRest;
+  /** Deadline for each handshake reply. */
+  handshakeTimeoutMs: number;
+  /**
+   * Called when a backfill for `symbol` returned on connection `connectionSeq`: the symbol has
+   * caught up once a bar at or after `untilMs` comes out of the engine.
+   */
+  onBackfilled?: (symbol: string, connectionSeq: number, untilMs: number) => void;
+}
+
+/**
+ * The Polygon side of the shared resilient engine: one socket for every ticker (a plan allows one
+ * connection per cluster, PROTOCOLS.md §2.3), the auth/subscribe handshake on every (re)connect,
+ * frame parsing, and REST backfill of the bars missed while disconnected.
+ */
+export function createPolygonAdapter(options: PolygonAdapterOptions): StreamAdapter {
+  return new PolygonAdapter(options);
+}
+
+class PolygonAdapter implements StreamAdapter {
+  readonly venue = 'polygon';
+  // Quiet tickers send nothing for minutes (pre-market, halts); pings and pongs prove the socket.
+  readonly livenessFromData = false;
+  readonly #options: PolygonAdapterOptions;
+  readonly #lastParsedMs = new Map<string, number>();
+  /** Completed handshakes; the current connection's number. */
+  #connectionSeq = 0;
+  /** Start of the newest bar parsed on the current connection, any ticker (exchange time). */
+  #liveStartMs: number | undefined;
+  #liveWaiters: (() => void)[] = [];
+
+  constructor(options: PolygonAdapterOptions) {
+    this.#options = options;
+  }
+
+  connections() {
+    return [{ id: 'polygon:stocks', url: this.#options.wsUrl, symbols: this.#options.tickers }];
+  }
+
+  async handshake(context: EngineHandshake): Promise<void> {
+    const { apiKey, ev, tickers, feed } = this.#options;
+    const handshake = new PolygonHandshake({ apiKey, ev, tickers, feed });
+    let subscribed = false;
+    while (!handshake.ready) {
+      const frame = await context.nextFrame(this.#options.handshakeTimeoutMs);
+      const items = parseFrame(frame, ev);
+      if (subscribed && items.some((item) => item.kind === 'bar')) {
+        // Data is flowing before every ack came: the subscription works; let parse() have it.
+        context.unread(frame);
+        break;
+      }
+      for (const item of items) {
+        if (item.kind !== 'status') continue;
+        const outcome = handshake.onStatus(item.status, item.message);
+        if (outcome.action === 'send') {
+          context.send(outcome.frame);
+          if (outcome.frame.includes('"subscribe"')) subscribed = true;
+        } else if (outcome.action === 'fail') {
+          throw outcome.error;
+        }
+      }
+    }
+    this.#connectionSeq += 1;
+    this.#liveStartMs = undefined;
+  }
+
+  parse(frame: string, sink: FrameSink): void {
+    for (const item of parseFrame(frame, this.#options.ev)) {
+      if (item.kind === 'bar') {
+        const startMs = item.bar.time.getTime();
+        const symbol = item.bar.symbol;
+        const last = this.#lastParsedMs.get(symbol);
+        if (last === undefined || startMs > last) this.#lastParsedMs.set(symbol, startMs);
+        if (this.#liveStartMs === undefined || startMs > this.#liveStartMs) {
+          this.#liveStartMs = startMs;
+          if (this.#liveWaiters.length > 0) this.#wakeWaiters();
+        }
+        sink.bar(item.bar);
+        sink.exchangeTime(item.endMs);
+      } else if (item.kind === 'error') {
+        sink.error(item.error);
+      } else {
+        const outcome = liveStatus(item.status, item.message, this.#options.feed);
+        if (outcome) sink.error(outcome);
+      }
+    }
+  }
+
+  /**
+   * Bars of `symbol` after `afterOpenMs` that closed while we were away. Polygon's REST may
+   * include the bar still forming, so the range ends at the newest bar the new socket has
+   * delivered (any ticker): that bar, and every one before it, is closed by the exchange's clock.
+   * Later bars arrive on the socket. Until the socket has delivered something we wait; nothing
+   * trading means nothing is missing yet either.
+   */
+  async backfill(symbol: string, afterOpenMs: number, signal: AbortSignal): Promise<MarketData[]> {
+    const connectionSeq = this.#connectionSeq;
+    while (this.#liveStartMs === undefined) await this.#untilLiveBar(signal);
+    const boundMs = this.#liveStartMs;
+    const stepMs = this.#options.ev === 'A' ? 1000 : 60_000;
+    const timespan = this.#options.ev === 'A' ? 'second' : 'minute';
+    const bars: MarketData[] = [];
+    if (boundMs > afterOpenMs) {
+      const fetched = await this.#options.rest.bars(
+        symbol,
+        1,
+        timespan,
+        afterOpenMs + stepMs,
+        boundMs,
+        signal,
+      );
+      for (const bar of fetched) {
+        const openMs = bar.time.getTime();
+        if (openMs > afterOpenMs && openMs <= boundMs) bars.push(bar);
+      }
+    }
+    const lastBackfilledMs = bars[bars.length - 1]?.time.getTime() ?? Number.NEGATIVE_INFINITY;
+    const lastParsedMs = this.#lastParsedMs.get(symbol) ?? Number.NEGATIVE_INFINITY;
+    this.#options.onBackfilled?.(symbol, connectionSeq, Math.max(lastBackfilledMs, lastParsedMs));
+    return bars;
+  }
+
+  #untilLiveBar(signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(signal.reason);
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#liveWaiters.push(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  #wakeWaiters(): void {
+    const waiters = this.#liveWaiters;
+    this.#liveWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/**
+ * A status that arrives after the handshake: acks are nothing; `max_connections` and server
+ * disconnects are explained (the server closes the socket and the engine reconnects); a refused
+ * subscription is fatal.
+ */
+function liveStatus(
+  status: string,
+  message: string,
+  feed: 'realtime' | 'delayed',
+): MarketDataError | undefined {
+  if (status === 'success' || status === 'connected' || status === 'auth_success') {
+    return undefined;
+  }
+  if (status === 'error' && !/not (authorized|entitled)|plan/i.test(message)) {
+    return statusError('unknown', `${status}: ${message}`, feed);
+  }
+  return statusError(status, message, feed);
 }
