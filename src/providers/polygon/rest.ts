@@ -23,6 +23,8 @@ export interface PolygonRestOptions {
   feed: 'realtime' | 'delayed';
   requestTimeoutMs: number;
   maxRetries: number;
+  /** `limit` per request; the API maximum unless a test wants small pages. */
+  pageLimit?: number;
 }
 
 /** One page of aggregates: bars in `t` order, and where the next page is. */
@@ -61,7 +63,7 @@ export class PolygonRest {
     const url = new URL(base + path);
     url.searchParams.set('adjusted', 'true');
     url.searchParams.set('sort', 'asc');
-    url.searchParams.set('limit', String(AGGS_PAGE_LIMIT));
+    url.searchParams.set('limit', String(this.#options.pageLimit ?? AGGS_PAGE_LIMIT));
     return url;
   }
 
