@@ -199,6 +199,7 @@ export class PolygonProvider implements Provider {
       ev: interval === '1s' ? 'A' : 'AM',
       rest,
       handshakeTimeoutMs: config.connectTimeoutMs,
+      maxCoolDownMs: config.reconnectMaxDelayMs,
       ...(flow ? { onBackfilled: flow.onBackfilled.bind(flow) } : {}),
     });
     const engine = runResilientStream(

@@ -1,5 +1,6 @@
 // Polygon WebSocket frames -> bars, statuses and errors (PROTOCOLS.md §2.3). Pure: no socket here.
 
+import { sleep } from '../../core/abort.js';
 import { MarketDataError } from '../../core/errors.js';
 import type { MarketData } from '../../core/types.js';
 import type {
@@ -278,6 +279,8 @@ export interface PolygonAdapterOptions {
   rest: PolygonRest;
   /** Deadline for each handshake reply. */
   handshakeTimeoutMs: number;
+  /** Cap on the cool-down after `max_connections` (the engine's reconnect delay cap). */
+  maxCoolDownMs: number;
   /**
    * Called when a backfill for `symbol` returned on connection `connectionSeq`: the symbol has
    * caught up once a bar at or after `untilMs` comes out of the engine.
@@ -305,6 +308,8 @@ class PolygonAdapter implements StreamAdapter {
   /** Start of the newest bar parsed on the current connection, any ticker (exchange time). */
   #liveStartMs: number | undefined;
   #liveWaiters: (() => void)[] = [];
+  /** `max_connections` kicks since data last flowed. */
+  #kicks = 0;
 
   constructor(options: PolygonAdapterOptions) {
     this.#options = options;
@@ -317,6 +322,14 @@ class PolygonAdapter implements StreamAdapter {
   async handshake(context: EngineHandshake): Promise<void> {
     const { apiKey, ev, tickers, feed } = this.#options;
     const handshake = new PolygonHandshake({ apiKey, ev, tickers, feed });
+    if (this.#kicks > 0) {
+      // Another client holds the account's one connection. Taking it back at once would kick
+      // that client, which reconnects and kicks us: back off longer with every kick.
+      await sleep(
+        maxConnectionsCoolDownMs(this.#kicks, this.#options.maxCoolDownMs),
+        context.signal,
+      );
+    }
     let subscribed = false;
     while (!handshake.ready) {
       const frame = await context.nextFrame(this.#options.handshakeTimeoutMs);
@@ -348,6 +361,7 @@ class PolygonAdapter implements StreamAdapter {
         const symbol = item.bar.symbol;
         const last = this.#lastParsedMs.get(symbol);
         if (last === undefined || startMs > last) this.#lastParsedMs.set(symbol, startMs);
+        this.#kicks = 0;
         if (this.#liveStartMs === undefined || startMs > this.#liveStartMs) {
           this.#liveStartMs = startMs;
           if (this.#liveWaiters.length > 0) this.#wakeWaiters();
@@ -357,6 +371,7 @@ class PolygonAdapter implements StreamAdapter {
       } else if (item.kind === 'error') {
         sink.error(item.error);
       } else {
+        if (item.status === 'max_connections') this.#kicks += 1;
         const outcome = liveStatus(item.status, item.message, this.#options.feed);
         if (outcome) sink.error(outcome);
       }
@@ -414,6 +429,14 @@ class PolygonAdapter implements StreamAdapter {
     this.#liveWaiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+/** Our choice: first cool-down after `max_connections`; doubles per kick, up to the cap. */
+export const MAX_CONNECTIONS_COOL_DOWN_MS = 5000;
+
+/** Wait before re-authenticating after the `kicks`-th consecutive `max_connections`. */
+export function maxConnectionsCoolDownMs(kicks: number, capMs: number): number {
+  return Math.min(capMs, MAX_CONNECTIONS_COOL_DOWN_MS * 2 ** Math.max(0, kicks - 1));
 }
 
 /**

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { PolygonHandshake, parseFrame } from '../../../src/providers/polygon/stream.js';
+import {
+  MAX_CONNECTIONS_COOL_DOWN_MS,
+  maxConnectionsCoolDownMs,
+  PolygonHandshake,
+  parseFrame,
+} from '../../../src/providers/polygon/stream.js';
 
 // Frames written from PROTOCOLS.md §2.3.
 const AM_GTE =
@@ -109,5 +114,13 @@ describe('PolygonHandshake', () => {
   it('unknown statuses are warnings, not disconnects', () => {
     const outcome = new PolygonHandshake(context).onStatus('brand_new', 'hello');
     expect(outcome.action).toBe('warn');
+  });
+});
+
+describe('max_connections cool-down', () => {
+  it('doubles per consecutive kick, up to the cap', () => {
+    expect(maxConnectionsCoolDownMs(1, 60_000)).toBe(MAX_CONNECTIONS_COOL_DOWN_MS);
+    expect(maxConnectionsCoolDownMs(2, 60_000)).toBe(2 * MAX_CONNECTIONS_COOL_DOWN_MS);
+    expect(maxConnectionsCoolDownMs(10, 30_000)).toBe(30_000);
   });
 });
