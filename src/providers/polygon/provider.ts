@@ -25,6 +25,7 @@ import {
   type StatusListener,
   type StreamResult,
 } from '../../core/types.js';
+import { fetchPagesInOrder } from '../../http/ordered-pages.js';
 import { runResilientStream } from '../../stream/engine.js';
 import { AggregationFlow } from './minute-aggregator.js';
 import {
@@ -125,10 +126,7 @@ export class PolygonProvider implements Provider {
     const windows = planWindows(params.multiplier, params.timespan, startMs, endMs);
     const totalMs = Math.max(1, endMs - startMs);
     const progress = monotonicProgress(params.onProgress, totalMs);
-    const fetches = new AbortController();
-    const fetchSignal = AbortSignal.any([signal, fetches.signal]);
     const rest = this.#rest();
-    const pending = new Map<number, Promise<MarketData[]>>();
     try {
       await writer.initialize();
     } catch (error) {
@@ -138,27 +136,20 @@ export class PolygonProvider implements Provider {
     try {
       progress(0, `${params.ticker}: starting`);
       let bars = 0;
-      let started = 0;
-      for (let index = 0; index < windows.length; index += 1) {
-        // At most downloadConcurrency windows in flight or waiting to be written.
-        while (started < windows.length && started < index + this.#config.downloadConcurrency) {
-          const window = windows[started] as DownloadWindow;
-          const task = fetchWindow(rest, params, window, fetchSignal);
-          task.catch(() => {}); // awaited in order below; this only prevents an unhandled rejection
-          pending.set(started, task);
-          started += 1;
-        }
-        const windowBars = await (pending.get(index) as Promise<MarketData[]>);
-        pending.delete(index);
-        throwIfAborted(signal);
-        await writeAll(writer, windowBars);
-        bars += windowBars.length;
-        const window = windows[index] as DownloadWindow;
-        progress(
-          Math.min(window.toMs, endMs) - startMs,
-          `${params.ticker}: ${bars} bars to ${new Date(window.toMs).toISOString()}`,
-        );
-      }
+      await fetchPagesInOrder(
+        windows,
+        this.#config.downloadConcurrency,
+        (window, _index, pageSignal) => fetchWindow(rest, params, window, pageSignal),
+        async (windowBars, window) => {
+          await writeAll(writer, windowBars);
+          bars += windowBars.length;
+          progress(
+            Math.min(window.toMs, endMs) - startMs,
+            `${params.ticker}: ${bars} bars to ${new Date(window.toMs).toISOString()}`,
+          );
+        },
+        signal,
+      );
       const path = await writer.finalize().catch((error: unknown) => {
         throw toMarketDataError(error, 'WRITER', 'finalizing the output failed', true);
       });
@@ -166,8 +157,6 @@ export class PolygonProvider implements Provider {
       await writer.close().catch(() => {});
       return path;
     } catch (error) {
-      fetches.abort();
-      await Promise.allSettled(pending.values());
       await writer.close().catch(() => {});
       if (signal.aborted) throw abortError(signal, error);
       throw toMarketDataError(error, 'NETWORK', `download of ${params.ticker} failed`);

@@ -3,6 +3,8 @@
 import { abortError, sleep } from '../../core/abort.js';
 import { MarketDataError, redactUrl } from '../../core/errors.js';
 import type { MarketData, Timespan } from '../../core/types.js';
+import { parseRetryAfterMs } from '../../http/request.js';
+import { backoffDelayMs } from '../../stream/backoff.js';
 import {
   AGGS_PAGE_LIMIT,
   type AggsResponse,
@@ -163,7 +165,7 @@ export class PolygonRest {
             { fatal: false, cause },
           );
         }
-        await sleep(retryDelayMs(attempt), signal);
+        await sleep(backoffDelayMs(attempt, RETRY_INITIAL_DELAY_MS, RETRY_MAX_DELAY_MS), signal);
         continue;
       }
       if (response.ok) {
@@ -196,7 +198,7 @@ export class PolygonRest {
         if (status === 429) {
           this.#onRateLimited(response.headers.get('retry-after'));
         } else {
-          await sleep(retryDelayMs(attempt), signal);
+          await sleep(backoffDelayMs(attempt, RETRY_INITIAL_DELAY_MS, RETRY_MAX_DELAY_MS), signal);
         }
         continue;
       }
@@ -204,12 +206,15 @@ export class PolygonRest {
     }
   }
 
+  // Unlike the shared http/request.ts, a 429 here pauses every request of this client (the
+  // windows fetched side by side), and without Retry-After switches to free-tier pacing.
   #onRateLimited(retryAfter: string | null): void {
-    const seconds = retryAfter === null ? Number.NaN : Number(retryAfter);
-    const waitMs = Number.isFinite(seconds)
-      ? Math.min(Math.max(seconds * 1000, 0), RATE_LIMIT_MAX_WAIT_MS)
-      : RATE_LIMIT_FALLBACK_WAIT_MS;
-    if (!Number.isFinite(seconds)) this.#minSpacingMs = RATE_LIMIT_FALLBACK_WAIT_MS;
+    const retryAfterMs = parseRetryAfterMs(retryAfter);
+    const waitMs =
+      retryAfterMs === undefined
+        ? RATE_LIMIT_FALLBACK_WAIT_MS
+        : Math.min(retryAfterMs, RATE_LIMIT_MAX_WAIT_MS);
+    if (retryAfterMs === undefined) this.#minSpacingMs = RATE_LIMIT_FALLBACK_WAIT_MS;
     this.#blockedUntilMs = Math.max(this.#blockedUntilMs, Date.now() + waitMs);
   }
 
@@ -222,11 +227,6 @@ export class PolygonRest {
     }
     this.#lastStartMs = Date.now();
   }
-}
-
-function retryDelayMs(attempt: number): number {
-  const capMs = Math.min(RETRY_MAX_DELAY_MS, RETRY_INITIAL_DELAY_MS * 2 ** (attempt - 1));
-  return Math.random() * capMs;
 }
 
 /** `: "text"` from a Polygon error body (`error` or `message`, PROTOCOLS.md §2.2), or ''. */

@@ -1,0 +1,43 @@
+import { abortError } from '../core/abort.js';
+
+/**
+ * Fetch `pages` with up to `concurrency` requests in flight and hand the results to `consume`
+ * strictly in page order (page i is consumed before page i+1, whatever finished first). Memory
+ * stays bounded: only the pages in the window `[consumed, consumed + concurrency)` are fetched.
+ * The first failure aborts the requests still in flight, waits for them to settle, and is
+ * rethrown; so is the caller's abort.
+ */
+export async function fetchPagesInOrder<P, R>(
+  pages: readonly P[],
+  concurrency: number,
+  fetchPage: (page: P, index: number, signal: AbortSignal) => Promise<R>,
+  consume: (result: R, page: P, index: number) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const controller = new AbortController();
+  const linked = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+  const inFlight = new Map<number, Promise<R>>();
+  let nextToStart = 0;
+  try {
+    for (let index = 0; index < pages.length; index += 1) {
+      while (nextToStart < pages.length && nextToStart < index + Math.max(1, concurrency)) {
+        const page = pages[nextToStart] as P;
+        const request = fetchPage(page, nextToStart, linked);
+        // Awaited in order below; mark it handled now so an early failure of a later page is
+        // not reported as unhandled while we wait for an earlier one.
+        request.catch(() => {});
+        inFlight.set(nextToStart, request);
+        nextToStart += 1;
+      }
+      if (signal?.aborted) throw abortError(signal);
+      const result = await (inFlight.get(index) as Promise<R>);
+      inFlight.delete(index);
+      await consume(result, pages[index] as P, index);
+    }
+  } catch (error) {
+    controller.abort();
+    await Promise.allSettled(inFlight.values());
+    if (signal?.aborted) throw abortError(signal, error);
+    throw error;
+  }
+}

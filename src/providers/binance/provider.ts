@@ -1,0 +1,149 @@
+import { parseWithSchema } from '../../config/parse.js';
+import {
+  type BinanceStreamConfig,
+  type BinanceStreamOptions,
+  binanceStreamSchema,
+} from '../../config/schemas.js';
+import type {
+  DownloadParams,
+  Interval,
+  MarketDataWriter,
+  Provider,
+  StatusListener,
+  StreamResult,
+} from '../../core/types.js';
+import { runResilientStream } from '../../stream/engine.js';
+import { downloadKlines } from './download.js';
+import {
+  BINANCE_REST_URL,
+  BINANCE_TESTNET_REST_URL,
+  BINANCE_TESTNET_WS_URL,
+  BINANCE_WS_URL,
+  CONNECTION_LIFETIME_MS,
+  ROTATE_BEFORE_CUT_MS,
+} from './protocol.js';
+import { BinanceRest } from './rest.js';
+import { binanceStreamAdapter } from './stream.js';
+
+/**
+ * Binance Spot market data (no API key): klines downloads into a writer, and realtime closed
+ * bars over WebSocket that survive drops, silences, the 24 h cut and slow consumers without
+ * losing or repeating a bar (DESIGN.md §2–4).
+ *
+ * Bar ids are deterministic, `SYMBOL-interval-openTimeMs` (e.g. `BTCUSDT-1m-1672515780000`), the
+ * same in downloads and streams.
+ *
+ * @example
+ * const client = new BinanceProvider({ symbols: ['BTCUSDT', 'ETHUSDT'], interval: '1m' });
+ * const ac = new AbortController();
+ * for await (const [data, err] of client.stream(ac.signal)) {
+ *   if (err) { console.error(`stream error: ${err.message}`); break; }
+ *   console.log(`${data.symbol}: O=${data.open.toFixed(2)} C=${data.close.toFixed(2)}`);
+ * }
+ */
+export class BinanceProvider implements Provider {
+  private readonly config: BinanceStreamConfig;
+  private readonly rest: BinanceRest;
+  private readonly restBaseUrl: string;
+  private readonly wsBaseUrl: string;
+  private writer: MarketDataWriter | undefined;
+  private statusListener: StatusListener | undefined;
+
+  /**
+   * Validates `options` (a ConfigError naming the field, code `INVALID_INTERVAL` for a bad
+   * interval). Endpoints default to production, or the Spot testnet with `testnet: true`;
+   * `restBaseUrl`/`wsBaseUrl` override either (e.g. the simulator).
+   */
+  constructor(options: BinanceStreamOptions) {
+    this.config = parseWithSchema(binanceStreamSchema, options, 'Binance config');
+    const testnet = this.config.testnet;
+    this.restBaseUrl =
+      this.config.restBaseUrl ?? (testnet ? BINANCE_TESTNET_REST_URL : BINANCE_REST_URL);
+    this.wsBaseUrl = this.config.wsBaseUrl ?? (testnet ? BINANCE_TESTNET_WS_URL : BINANCE_WS_URL);
+    this.rest = new BinanceRest({
+      baseUrl: this.restBaseUrl,
+      timeoutMs: this.config.requestTimeoutMs,
+      retry: {
+        maxRetries: this.config.maxRetries,
+        initialDelayMs: this.config.reconnectInitialDelayMs,
+        maxDelayMs: this.config.reconnectMaxDelayMs,
+      },
+    });
+  }
+
+  /** The writer `download` writes into. */
+  configWriter(writer: MarketDataWriter): void {
+    this.writer = writer;
+  }
+
+  /** The configured symbols, upper case, duplicates removed. */
+  getSymbols(): string[] {
+    return [...this.config.symbols];
+  }
+
+  getInterval(): Interval {
+    return this.config.interval as Interval;
+  }
+
+  /** Called on `connected`, `reconnecting` (attempt, delayMs) and `disconnected`, per socket. */
+  setOnStatusChange(cb: StatusListener): void {
+    this.statusListener = cb;
+  }
+
+  /**
+   * Download closed klines with open times in `[startDate, endDate]` into the configured writer
+   * and resolve to `writer.finalize()`'s path. Pages of 1000 are fetched `downloadConcurrency`
+   * at a time and written in order; weight headers, 429 `Retry-After` and 418 bans are
+   * honoured; network errors and 5xx retry. On failure or abort the writer is closed without
+   * finalizing (no file) and the promise rejects with a MarketDataError.
+   *
+   * @example
+   * provider.configWriter(new DuckDBWriter('btc.parquet'));
+   * const path = await provider.download({ ticker: 'BTCUSDT', startDate: new Date('2024-01-01'),
+   *   endDate: new Date('2024-01-31'), multiplier: 1, timespan: 'hour',
+   *   onProgress: (current, total) => console.error(`${current}/${total}`) });
+   */
+  download(params: DownloadParams): Promise<string> {
+    return downloadKlines(this.rest, this.writer, params, this.config.downloadConcurrency);
+  }
+
+  /**
+   * Closed bars of every configured symbol as `[bar, undefined]`, errors as
+   * `[undefined, err]`. Symbols are checked with the exchange first (fatal `INVALID_SYMBOL`).
+   * Non-fatal errors (a dropped socket, a malformed frame) are followed by recovery; after a
+   * reconnect the missed bars come from REST, in order, before newer live bars. Per symbol,
+   * `time` strictly increases. `break` or `signal.abort()` closes every socket.
+   *
+   * @example
+   * for await (const [bar, err] of provider.stream(ac.signal)) {
+   *   if (err) { if (err.fatal) throw err; continue; }
+   *   console.log(bar.symbol, bar.time.toISOString(), bar.close);
+   * }
+   */
+  stream(signal?: AbortSignal): AsyncIterable<StreamResult> {
+    const config = this.config;
+    const adapter = binanceStreamAdapter({
+      rest: this.rest,
+      wsBaseUrl: this.wsBaseUrl,
+      symbols: config.symbols,
+      interval: this.getInterval(),
+      connection: config.connection,
+    });
+    return runResilientStream(
+      adapter,
+      {
+        reconnectInitialDelayMs: config.reconnectInitialDelayMs,
+        reconnectMaxDelayMs: config.reconnectMaxDelayMs,
+        maxReconnectAttempts: config.maxReconnectAttempts,
+        silenceTimeoutMs: config.silenceTimeoutMs,
+        pingIntervalMs: config.pingIntervalMs,
+        maxConnectionAgeMs:
+          config.maxConnectionAgeMs ?? CONNECTION_LIFETIME_MS - ROTATE_BEFORE_CUT_MS,
+        bufferSize: config.bufferSize,
+        connectTimeoutMs: config.connectTimeoutMs,
+        onStatus: () => this.statusListener,
+      },
+      signal,
+    );
+  }
+}

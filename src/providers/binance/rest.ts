@@ -1,0 +1,297 @@
+import { MarketDataError, toMarketDataError } from '../../core/errors.js';
+import { bucketStartMs, intervalMs, openTimesBetween } from '../../core/intervals.js';
+import type { Interval, MarketData } from '../../core/types.js';
+import { getJson, type RetryPolicy } from '../../http/request.js';
+import { WeightBudget } from '../../http/weight-budget.js';
+import {
+  DEFAULT_WEIGHT_LIMIT,
+  EXCHANGE_INFO_BATCH,
+  type ExchangeInfo,
+  KLINES_PAGE_LIMIT,
+  type KlineRow,
+  readBinanceErrorBody,
+} from './protocol.js';
+
+/** Settings of the REST client (from the provider's validated config). */
+export interface BinanceRestOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  retry: Partial<RetryPolicy>;
+}
+
+/** One page of a download: open times in `[startMs, endMs]`, `count` bars expected. */
+export interface KlinePage {
+  startMs: number;
+  endMs: number;
+  count: number;
+}
+
+/**
+ * Binance Spot public REST (PROTOCOLS.md §1.5): server time, exchangeInfo symbol checks and
+ * klines paging. Shares one weight budget across all requests of a provider.
+ */
+export class BinanceRest {
+  readonly budget = new WeightBudget(DEFAULT_WEIGHT_LIMIT);
+  private readonly baseUrl: string;
+
+  constructor(private readonly options: BinanceRestOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+  }
+
+  private async get<T>(path: string, params: Record<string, string>, signal?: AbortSignal) {
+    const query = new URLSearchParams(params).toString();
+    const url = `${this.baseUrl}${path}${query ? `?${query}` : ''}`;
+    const response = await getJson<T>(url, {
+      signal,
+      timeoutMs: this.options.timeoutMs,
+      retry: this.options.retry,
+      readErrorBody: readBinanceErrorBody,
+      budget: this.budget,
+      service: 'Binance',
+    });
+    return response.body;
+  }
+
+  /** PROTOCOLS.md §1.5 `GET /api/v3/time`. */
+  async serverTimeMs(signal?: AbortSignal): Promise<number> {
+    const body = await this.get<{ serverTime?: unknown }>('/api/v3/time', {}, signal);
+    if (typeof body.serverTime !== 'number' || !Number.isFinite(body.serverTime)) {
+      throw new MarketDataError('PROTOCOL', 'Binance /api/v3/time answered without serverTime', {
+        fatal: false,
+      });
+    }
+    return body.serverTime;
+  }
+
+  /** PROTOCOLS.md §1.5 exchangeInfo; also adopts the published REQUEST_WEIGHT limit. */
+  async exchangeInfo(params: Record<string, string>, signal?: AbortSignal): Promise<ExchangeInfo> {
+    const info = await this.get<ExchangeInfo>('/api/v3/exchangeInfo', params, signal);
+    const weight = info.rateLimits?.find(
+      (l) => l.rateLimitType === 'REQUEST_WEIGHT' && l.interval === 'MINUTE' && l.intervalNum === 1,
+    );
+    if (weight) this.budget.setLimit(weight.limit);
+    return info;
+  }
+
+  /**
+   * Throws a fatal `INVALID_SYMBOL` naming every symbol the exchange does not list. Asks in
+   * batches (`symbols=[...]`); only when a batch fails with -1121 are its symbols checked one by
+   * one, to name the bad ones (PROTOCOLS.md §1.5: one unknown symbol fails the whole request).
+   */
+  async validateSymbols(symbols: readonly string[], signal?: AbortSignal): Promise<void> {
+    const unknown: string[] = [];
+    for (let i = 0; i < symbols.length; i += EXCHANGE_INFO_BATCH) {
+      const batch = symbols.slice(i, i + EXCHANGE_INFO_BATCH);
+      try {
+        const info = await this.exchangeInfo({ symbols: JSON.stringify(batch) }, signal);
+        const listed = new Set(info.symbols?.map((s) => s.symbol));
+        for (const symbol of batch) if (!listed.has(symbol)) unknown.push(symbol);
+      } catch (error) {
+        if (!(MarketDataError.is(error) && error.code === 'INVALID_SYMBOL')) throw error;
+        for (const symbol of batch) {
+          if (!(await this.isListed(symbol, signal))) unknown.push(symbol);
+        }
+      }
+    }
+    if (unknown.length > 0) {
+      throw new MarketDataError(
+        'INVALID_SYMBOL',
+        `Binance does not list ${unknown.join(', ')}: check the spelling (e.g. BTCUSDT) and that the pair trades on Binance Spot${this.baseUrl.includes('testnet') ? ' testnet' : ''}`,
+        { fatal: true },
+      );
+    }
+  }
+
+  private async isListed(symbol: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      const info = await this.exchangeInfo({ symbol }, signal);
+      return info.symbols?.some((s) => s.symbol === symbol) ?? false;
+    } catch (error) {
+      if (MarketDataError.is(error) && error.code === 'INVALID_SYMBOL') return false;
+      throw error;
+    }
+  }
+
+  /** PROTOCOLS.md §1.5 klines with both bounds: open times in `[startMs, endMs]`, ≤ 1000 rows. */
+  async klines(
+    symbol: string,
+    interval: Interval,
+    startMs: number,
+    endMs: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<unknown[]> {
+    const params: Record<string, string> = {
+      symbol,
+      interval,
+      startTime: String(startMs),
+      limit: String(KLINES_PAGE_LIMIT),
+    };
+    if (endMs !== undefined) params.endTime = String(endMs);
+    const rows = await this.get<unknown>('/api/v3/klines', params, signal);
+    if (!Array.isArray(rows)) {
+      throw new MarketDataError('PROTOCOL', `Binance klines for ${symbol} is not an array`, {
+        fatal: false,
+      });
+    }
+    return rows;
+  }
+
+  /** Closed bars of one download page (bars still open at `serverTimeMs` are dropped). */
+  async pageBars(
+    symbol: string,
+    interval: Interval,
+    page: KlinePage,
+    serverTimeMs: number,
+    signal?: AbortSignal,
+  ): Promise<MarketData[]> {
+    const rows = await this.klines(symbol, interval, page.startMs, page.endMs, signal);
+    return rowsToClosedBars(rows, symbol, interval, serverTimeMs, page.startMs - 1);
+  }
+
+  /**
+   * Every closed bar with open time > `afterOpenMs`, in order (stream backfill). Asks the
+   * server's time FIRST: the caller's new socket is already live, so bars closing after that
+   * moment arrive on it, and bars closing before it are all final here (PROTOCOLS.md §3.1:
+   * the still-open bar has closeTime ≥ serverTime and is dropped).
+   */
+  async closedBarsAfter(
+    symbol: string,
+    interval: Interval,
+    afterOpenMs: number,
+    signal?: AbortSignal,
+  ): Promise<MarketData[]> {
+    try {
+      const serverTimeMs = await this.serverTimeMs(signal);
+      const out: MarketData[] = [];
+      let startMs = afterOpenMs + 1;
+      while (true) {
+        const rows = await this.klines(symbol, interval, startMs, undefined, signal);
+        const bars = rowsToClosedBars(rows, symbol, interval, serverTimeMs, startMs - 1);
+        for (const bar of bars) out.push(bar);
+        // Fewer than a page, or reached the open bar: done (PROTOCOLS.md §3.2).
+        if (rows.length < KLINES_PAGE_LIMIT || bars.length < rows.length) return out;
+        const last = bars.at(-1);
+        if (last === undefined) return out;
+        startMs = last.time.getTime() + 1;
+      }
+    } catch (error) {
+      throw toMarketDataError(error, 'NETWORK', `backfill of ${symbol} over Binance REST failed`);
+    }
+  }
+}
+
+/** Deterministic bar id shared by download and stream: `BTCUSDT-1m-1672515780000`. */
+export function binanceBarId(symbol: string, interval: string, openMs: number): string {
+  return `${symbol}-${interval}-${openMs}`;
+}
+
+/** A finite, non-negative number from a Binance decimal string; NaN otherwise. */
+export function decimal(value: unknown): number {
+  if (typeof value !== 'string' || value === '') return Number.NaN;
+  const n = Number(value);
+  return n >= 0 ? n : Number.NaN;
+}
+
+/**
+ * Kline rows → closed bars, validated: rows must be arrays with an integer open time after
+ * `afterOpenMs`, strictly increasing, and non-negative finite prices/volume; otherwise a
+ * non-fatal `PROTOCOL` error (the request is retried by the caller's policy).
+ */
+export function rowsToClosedBars(
+  rows: readonly unknown[],
+  symbol: string,
+  interval: Interval,
+  serverTimeMs: number,
+  afterOpenMs: number,
+): MarketData[] {
+  const bars: MarketData[] = [];
+  let lastOpenMs = afterOpenMs;
+  for (const raw of rows) {
+    const row = raw as Partial<KlineRow>;
+    const openMs = row[0];
+    const closeMs = row[6];
+    if (
+      !Array.isArray(raw) ||
+      typeof openMs !== 'number' ||
+      !Number.isInteger(openMs) ||
+      typeof closeMs !== 'number' ||
+      openMs <= lastOpenMs
+    ) {
+      throw badRow(symbol, raw);
+    }
+    lastOpenMs = openMs;
+    // PROTOCOLS.md §3.1: final only once closeTime < serverTime.
+    if (closeMs >= serverTimeMs) break;
+    const bar: MarketData = {
+      id: binanceBarId(symbol, interval, openMs),
+      symbol,
+      time: new Date(openMs),
+      open: decimal(row[1]),
+      high: decimal(row[2]),
+      low: decimal(row[3]),
+      close: decimal(row[4]),
+      volume: decimal(row[5]),
+    };
+    if (
+      Number.isNaN(bar.open) ||
+      Number.isNaN(bar.high) ||
+      Number.isNaN(bar.low) ||
+      Number.isNaN(bar.close) ||
+      Number.isNaN(bar.volume)
+    ) {
+      throw badRow(symbol, raw);
+    }
+    bars.push(bar);
+  }
+  return bars;
+}
+
+function badRow(symbol: string, row: unknown): MarketDataError {
+  const text = JSON.stringify(row) ?? String(row);
+  return new MarketDataError(
+    'PROTOCOL',
+    `Binance klines for ${symbol} contain a malformed row: ${text.slice(0, 200)}`,
+    { fatal: false },
+  );
+}
+
+/**
+ * The pages of a download: open times in `[startMs, endMs]` split into runs of at most
+ * `limit` bars, computed up front so they can be fetched concurrently (PROTOCOLS.md §3.2:
+ * selection is by open time, inclusive at both ends). Fixed-length intervals use arithmetic
+ * (a year of 1s bars is 31 M open times; no array of them); `1M` steps calendar months.
+ */
+export function planKlinePages(
+  interval: Interval,
+  startMs: number,
+  endMs: number,
+  limit = KLINES_PAGE_LIMIT,
+): KlinePage[] {
+  const pages: KlinePage[] = [];
+  if (endMs < startMs) return pages;
+  if (interval === '1M') {
+    const opens = openTimesBetween(interval, startMs, endMs);
+    for (let i = 0; i < opens.length; i += limit) {
+      const chunk = opens.slice(i, i + limit);
+      pages.push({
+        startMs: chunk[0] as number,
+        endMs: chunk.at(-1) as number,
+        count: chunk.length,
+      });
+    }
+    return pages;
+  }
+  const lengthMs = intervalMs(interval);
+  let firstMs = bucketStartMs(interval, startMs);
+  if (firstMs < startMs) firstMs += lengthMs;
+  const lastMs = bucketStartMs(interval, endMs);
+  for (let pageStartMs = firstMs; pageStartMs <= lastMs; pageStartMs += limit * lengthMs) {
+    const pageEndMs = Math.min(pageStartMs + (limit - 1) * lengthMs, lastMs);
+    pages.push({
+      startMs: pageStartMs,
+      endMs: pageEndMs,
+      count: (pageEndMs - pageStartMs) / lengthMs + 1,
+    });
+  }
+  return pages;
+}
