@@ -43,6 +43,7 @@ export type {
 } from './core/types.js';
 export { isBatchWriter } from './core/types.js';
 export { BinanceProvider } from './providers/binance/provider.js';
+export { PolygonProvider } from './providers/polygon/provider.js';
 export {
   type DownloadConfigs,
   getDownloadConfigSchema,

@@ -1,0 +1,213 @@
+import { bucketStartMs, nextBucketStartMs } from '../../core/intervals.js';
+import type { Interval, MarketData } from '../../core/types.js';
+
+interface OpenBucket {
+  startMs: number;
+  endMs: number;
+  lastMinuteMs: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+}
+
+/**
+ * Builds bars of `interval` (≥ 1m) from a per-symbol, time-ordered stream of minute bars, in UTC
+ * buckets: first open, last close, max high, min low, summed volume. Minutes without trades simply
+ * do not contribute. A bucket is emitted once it is known to be over: a minute of a later bucket
+ * arrives for that symbol, or {@link flushBefore} says every minute before a time has been seen.
+ */
+export class MinuteAggregator {
+  readonly #interval: Interval;
+  readonly #buckets = new Map<string, OpenBucket>();
+  /** End of the last bucket emitted (or given up) per symbol: nothing before it is taken again. */
+  readonly #closedUntilMs = new Map<string, number>();
+
+  constructor(interval: Interval) {
+    this.#interval = interval;
+  }
+
+  /**
+   * Adds one minute bar (`time` = minute open). Returns the bucket it completed, if any. A minute
+   * at or before the last one added for its symbol is a repeat and is ignored.
+   */
+  add(minute: MarketData): MarketData | undefined {
+    const minuteMs = minute.time.getTime();
+    const current = this.#buckets.get(minute.symbol);
+    if (current && minuteMs <= current.lastMinuteMs) return undefined;
+    // A minute of a bucket already emitted (a late or corrected AM after a watermark flush):
+    // taking it would emit that bucket's time a second time.
+    const closedUntilMs = this.#closedUntilMs.get(minute.symbol);
+    if (closedUntilMs !== undefined && minuteMs < closedUntilMs) return undefined;
+    if (current && minuteMs < current.endMs) {
+      current.lastMinuteMs = minuteMs;
+      if (minute.high > current.high) current.high = minute.high;
+      if (minute.low < current.low) current.low = minute.low;
+      current.close = minute.close;
+      current.volume += minute.volume;
+      return undefined;
+    }
+    const startMs = bucketStartMs(this.#interval, minuteMs);
+    this.#buckets.set(minute.symbol, {
+      startMs,
+      endMs: nextBucketStartMs(this.#interval, startMs),
+      lastMinuteMs: minuteMs,
+      open: minute.open,
+      high: minute.high,
+      low: minute.low,
+      close: minute.close,
+      volume: minute.volume,
+    });
+    if (!current) return undefined;
+    this.#closedUntilMs.set(minute.symbol, current.endMs);
+    return toBar(minute.symbol, current);
+  }
+
+  /**
+   * Emits (and forgets) every open bucket that ends at or before `watermarkMs`: the caller knows
+   * no minute bar older than that can still arrive. With `eligible`, only the symbols it accepts
+   * (e.g. not those whose minutes are still coming from a REST backfill).
+   */
+  flushBefore(watermarkMs: number, eligible?: (symbol: string) => boolean): MarketData[] {
+    const done: MarketData[] = [];
+    for (const [symbol, bucket] of this.#buckets) {
+      if (bucket.endMs <= watermarkMs && (eligible === undefined || eligible(symbol))) {
+        done.push(toBar(symbol, bucket));
+        this.#buckets.delete(symbol);
+        this.#closedUntilMs.set(symbol, bucket.endMs);
+      }
+    }
+    return done;
+  }
+
+  /** Drops a symbol's open bucket (e.g. before its minutes are replayed from REST). */
+  discard(symbol: string): void {
+    this.#buckets.delete(symbol);
+  }
+
+  /**
+   * Never emits the bucket containing `timeMs` for `symbol` (its minutes are known to be
+   * incomplete, e.g. the REST seed of a stream's first bucket failed).
+   */
+  giveUpBucket(symbol: string, timeMs: number): void {
+    this.#buckets.delete(symbol);
+    this.#closedUntilMs.set(symbol, nextBucketStartMs(this.#interval, timeMs));
+  }
+}
+
+function toBar(symbol: string, bucket: OpenBucket): MarketData {
+  return {
+    id: '',
+    symbol,
+    time: new Date(bucket.startMs),
+    open: bucket.open,
+    high: bucket.high,
+    low: bucket.low,
+    close: bucket.close,
+    volume: bucket.volume,
+  };
+}
+
+/** Our choice: a quiet symbol's bucket waits one extra minute of other symbols' exchange time. */
+export const CROSS_SYMBOL_GRACE_MS = 60_000;
+
+interface BackfillTarget {
+  /** Connection (1-based count of completed handshakes) whose backfill this was. */
+  connectionSeq: number;
+  /** The symbol is caught up once a minute at or after this has come out of the engine. */
+  untilMs: number;
+}
+
+/**
+ * Turns the engine's minute stream into bars of a larger interval, and decides when exchange time
+ * shows a quiet symbol's bucket is over.
+ *
+ * The engine delivers each symbol's minutes gap-free and in order, including those a REST
+ * backfill recovers after a reconnect; but different symbols' backfills run side by side, so one
+ * symbol's minutes can come out well ahead of another's. A minute of symbol A therefore proves
+ * nothing about symbol B while B's backfill is still under way: from the moment the consumer sees
+ * a disconnect until B's backfill (for a later connection) has come out of the engine, B's
+ * buckets are closed only by B's own minutes.
+ */
+export class AggregationFlow {
+  readonly #aggregator: MinuteAggregator;
+  readonly #lastMinuteMs = new Map<string, number>();
+  /** Symbols that had yielded minutes when a disconnect came out, and are not caught up yet. */
+  readonly #catchingUp = new Set<string>();
+  readonly #targets = new Map<string, BackfillTarget>();
+  #disconnects = 0;
+  #watermarkMs = Number.NEGATIVE_INFINITY;
+  readonly #eligible = (symbol: string): boolean => !this.#catchingUp.has(symbol);
+
+  constructor(interval: Interval) {
+    this.#aggregator = new MinuteAggregator(interval);
+  }
+
+  /** True before the first minute: the caller may seed the first buckets from REST. */
+  get started(): boolean {
+    return this.#lastMinuteMs.size > 0;
+  }
+
+  /** Adds minutes that precede the live stream (the REST seed of a first bucket). */
+  seed(minutes: readonly MarketData[]): void {
+    for (const minute of minutes) this.#aggregator.add(minute);
+  }
+
+  /** See {@link MinuteAggregator.giveUpBucket}. */
+  giveUpBucket(symbol: string, timeMs: number): void {
+    this.#aggregator.giveUpBucket(symbol, timeMs);
+  }
+
+  /** One minute as it comes out of the engine; returns the bars it completes, oldest first. */
+  onMinute(minute: MarketData): MarketData[] {
+    const symbol = minute.symbol;
+    const minuteMs = minute.time.getTime();
+    const done: MarketData[] = [];
+    const own = this.#aggregator.add(minute);
+    if (own) done.push(own);
+    this.#lastMinuteMs.set(symbol, minuteMs);
+    if (this.#catchingUp.has(symbol)) this.#checkCaughtUp(symbol);
+    if (minuteMs > this.#watermarkMs) {
+      this.#watermarkMs = minuteMs;
+      const flushed = this.#aggregator.flushBefore(
+        minuteMs - CROSS_SYMBOL_GRACE_MS,
+        this.#eligible,
+      );
+      if (flushed.length > 1) flushed.sort((a, b) => a.time.getTime() - b.time.getTime());
+      for (const bar of flushed) done.push(bar);
+    }
+    return done;
+  }
+
+  /** A `DISCONNECTED` error came out of the engine: backfills are about to start. */
+  onDisconnect(): void {
+    this.#disconnects += 1;
+    for (const symbol of this.#lastMinuteMs.keys()) this.#catchingUp.add(symbol);
+    // A backfill may already have returned (the consumer reads behind the engine).
+    for (const symbol of this.#targets.keys()) this.#checkCaughtUp(symbol);
+  }
+
+  /**
+   * The adapter's backfill for `symbol` returned, on connection `connectionSeq`; the symbol is
+   * caught up once a minute at or after `untilMs` comes out (the last backfilled minute, or the
+   * newest live minute already parsed and held by the engine).
+   */
+  onBackfilled(symbol: string, connectionSeq: number, untilMs: number): void {
+    const previous = this.#targets.get(symbol);
+    if (previous && previous.connectionSeq === connectionSeq && previous.untilMs > untilMs) return;
+    this.#targets.set(symbol, { connectionSeq, untilMs });
+    if (this.#catchingUp.has(symbol)) this.#checkCaughtUp(symbol);
+  }
+
+  #checkCaughtUp(symbol: string): void {
+    const target = this.#targets.get(symbol);
+    // A target from a connection before the last disconnect describes an older gap.
+    if (target === undefined || target.connectionSeq <= this.#disconnects) return;
+    const lastMs = this.#lastMinuteMs.get(symbol) ?? Number.NEGATIVE_INFINITY;
+    if (lastMs >= target.untilMs) {
+      this.#catchingUp.delete(symbol);
+      this.#targets.delete(symbol);
+    }
+  }
+}

@@ -1,0 +1,364 @@
+// PolygonProvider: wiring of REST download, the shared stream engine, and local aggregation.
+
+import { parseWithSchema } from '../../config/parse.js';
+import {
+  POLYGON_TICKER_PATTERN,
+  type PolygonStreamConfig,
+  type PolygonStreamOptions,
+  polygonStreamSchema,
+} from '../../config/schemas.js';
+import { abortError, throwIfAborted } from '../../core/abort.js';
+import {
+  ConfigError,
+  MarketDataError,
+  registerSecret,
+  toMarketDataError,
+} from '../../core/errors.js';
+import { bucketStartMs, TIMESPANS } from '../../core/intervals.js';
+import {
+  type DownloadParams,
+  type Interval,
+  isBatchWriter,
+  type MarketData,
+  type MarketDataWriter,
+  type Provider,
+  type StatusListener,
+  type StreamResult,
+} from '../../core/types.js';
+import { fetchPagesInOrder } from '../../http/ordered-pages.js';
+import { runResilientStream } from '../../stream/engine.js';
+import { AggregationFlow } from './minute-aggregator.js';
+import {
+  DEFAULT_REST_BASE_URL,
+  DELAYED_WS_BASE_URL,
+  REALTIME_WS_BASE_URL,
+  STOCKS_CLUSTER_PATH,
+} from './protocol.js';
+import { type DownloadWindow, PolygonRest, planWindows } from './rest.js';
+import { createPolygonAdapter } from './stream.js';
+
+/**
+ * Polygon.io (Massive) US stocks: historical aggregates over REST and closed bars over WebSocket.
+ * `1s` streams `A` events, `1m` streams `AM` events, and every larger interval is built locally
+ * from minute bars in UTC buckets. The API key is sent only in the `Authorization` header and
+ * the WebSocket auth frame; it is registered as a secret so no error message can contain it.
+ *
+ * @example
+ * const polygon = new PolygonProvider({ symbols: ['AAPL', 'MSFT'], interval: '5m', apiKey });
+ * const ac = new AbortController();
+ * for await (const [bar, err] of polygon.stream(ac.signal)) {
+ *   if (err) { if (err.fatal) break; continue; }
+ *   console.log(bar.symbol, bar.time.toISOString(), bar.close);
+ * }
+ */
+export class PolygonProvider implements Provider {
+  readonly #config: PolygonStreamConfig;
+  readonly #restBaseUrl: string;
+  readonly #wsUrl: string;
+  #writer: MarketDataWriter | undefined;
+  #onStatus: StatusListener | undefined;
+
+  /** Validates `options` (ConfigError naming the field; a missing key is `CONFIG_INVALID`). */
+  constructor(options: PolygonStreamOptions) {
+    // Register before validating, so even a message about a malformed key cannot show it.
+    const maybeKey = (options as { apiKey?: unknown } | undefined)?.apiKey;
+    if (typeof maybeKey === 'string') registerSecret(maybeKey);
+    this.#config = parseWithSchema(polygonStreamSchema, options, 'Polygon config');
+    this.#restBaseUrl = (this.#config.restBaseUrl ?? DEFAULT_REST_BASE_URL).replace(/\/+$/, '');
+    const wsBase =
+      this.#config.wsBaseUrl ??
+      (this.#config.feed === 'delayed' ? DELAYED_WS_BASE_URL : REALTIME_WS_BASE_URL);
+    this.#wsUrl = wsBase.replace(/\/+$/, '') + STOCKS_CLUSTER_PATH;
+  }
+
+  configWriter(writer: MarketDataWriter): void {
+    this.#writer = writer;
+  }
+
+  getSymbols(): string[] {
+    return [...this.#config.symbols];
+  }
+
+  getInterval(): Interval {
+    return this.#config.interval as Interval;
+  }
+
+  setOnStatusChange(cb: StatusListener): void {
+    this.#onStatus = cb;
+  }
+
+  #rest(): PolygonRest {
+    return new PolygonRest({
+      restBaseUrl: this.#restBaseUrl,
+      apiKey: this.#config.apiKey,
+      feed: this.#config.feed,
+      requestTimeoutMs: this.#config.requestTimeoutMs,
+      maxRetries: this.#config.maxRetries,
+    });
+  }
+
+  /**
+   * Downloads `multiplier` × `timespan` aggregates of `ticker` (split-adjusted) into the
+   * configured writer and resolves to its output path. Long ranges are split into windows
+   * fetched `downloadConcurrency` at a time and written in order. Day and longer bars keep
+   * Polygon's New York-midnight start times. On failure or abort the writer is closed without
+   * finalizing (no file) and the promise rejects with a MarketDataError.
+   *
+   * @example
+   * polygon.configWriter(new DuckDBWriter('AAPL.parquet'));
+   * const path = await polygon.download({ ticker: 'AAPL', startDate: new Date('2024-01-02'),
+   *   endDate: new Date('2024-01-31'), multiplier: 1, timespan: 'minute' });
+   */
+  async download(params: DownloadParams): Promise<string> {
+    const writer = this.#writer;
+    if (writer === undefined) {
+      throw new MarketDataError(
+        'WRITER_NOT_CONFIGURED',
+        'no writer configured: call configWriter(writer) before download()',
+        { fatal: true },
+      );
+    }
+    validateDownload(params);
+    const signal = params.signal ?? new AbortController().signal;
+    throwIfAborted(signal);
+    const startMs = params.startDate.getTime();
+    const endMs = params.endDate.getTime();
+    const windows = planWindows(params.multiplier, params.timespan, startMs, endMs);
+    const totalMs = Math.max(1, endMs - startMs);
+    const progress = monotonicProgress(params.onProgress, totalMs);
+    const rest = this.#rest();
+    try {
+      await writer.initialize();
+    } catch (error) {
+      await writer.close().catch(() => {});
+      throw toMarketDataError(error, 'WRITER', 'initializing the writer failed', true);
+    }
+    try {
+      progress(0, `${params.ticker}: starting`);
+      let bars = 0;
+      await fetchPagesInOrder(
+        windows,
+        this.#config.downloadConcurrency,
+        (window, _index, pageSignal) => fetchWindow(rest, params, window, pageSignal),
+        async (windowBars, window) => {
+          await writeAll(writer, windowBars);
+          bars += windowBars.length;
+          progress(
+            Math.min(window.toMs, endMs) - startMs,
+            `${params.ticker}: ${bars} bars to ${new Date(window.toMs).toISOString()}`,
+          );
+        },
+        signal,
+      );
+      const path = await writer.finalize().catch((error: unknown) => {
+        throw toMarketDataError(error, 'WRITER', 'finalizing the output failed', true);
+      });
+      progress(totalMs, `${params.ticker}: ${bars} bars written`);
+      await writer.close().catch(() => {});
+      return path;
+    } catch (error) {
+      await writer.close().catch(() => {});
+      if (signal.aborted) throw abortError(signal, error);
+      throw toMarketDataError(error, 'NETWORK', `download of ${params.ticker} failed`);
+    }
+  }
+
+  /**
+   * Closed bars of the configured symbols and interval, errors in-band (DESIGN §3). Each
+   * (symbol, time) is yielded at most once per call, per symbol in increasing time; bars missed
+   * while disconnected come from REST, in order, before newer live bars. Intervals above 1m are
+   * aggregated from minute bars and yielded once the bucket is over.
+   */
+  stream(signal?: AbortSignal): AsyncIterable<StreamResult> {
+    return this.#stream(signal);
+  }
+
+  async *#stream(signal?: AbortSignal): AsyncGenerator<StreamResult, void, undefined> {
+    const interval = this.getInterval();
+    const config = this.#config;
+    if (signal?.aborted) return;
+    const aggregated = interval !== '1s' && interval !== '1m';
+    const flow = aggregated ? new AggregationFlow(interval) : undefined;
+    const rest = this.#rest();
+    const adapter = createPolygonAdapter({
+      apiKey: config.apiKey,
+      feed: config.feed,
+      wsUrl: this.#wsUrl,
+      tickers: config.symbols,
+      ev: interval === '1s' ? 'A' : 'AM',
+      rest,
+      handshakeTimeoutMs: config.connectTimeoutMs,
+      maxCoolDownMs: config.reconnectMaxDelayMs,
+      ...(flow ? { onBackfilled: flow.onBackfilled.bind(flow) } : {}),
+    });
+    const engine = runResilientStream(
+      adapter,
+      {
+        reconnectInitialDelayMs: config.reconnectInitialDelayMs,
+        reconnectMaxDelayMs: config.reconnectMaxDelayMs,
+        maxReconnectAttempts: config.maxReconnectAttempts,
+        silenceTimeoutMs: config.silenceTimeoutMs,
+        pingIntervalMs: config.pingIntervalMs,
+        maxConnectionAgeMs: config.maxConnectionAgeMs,
+        bufferSize: config.bufferSize,
+        connectTimeoutMs: config.connectTimeoutMs,
+        onStatus: () => this.#onStatus,
+      },
+      signal,
+    );
+    if (flow === undefined) {
+      yield* engine;
+      return;
+    }
+    const localAbort = new AbortController();
+    const streamSignal = signal ? AbortSignal.any([signal, localAbort.signal]) : localAbort.signal;
+    try {
+      for await (const item of engine) {
+        const [minute, error] = item;
+        if (error) {
+          if (error.code === 'DISCONNECTED') flow.onDisconnect();
+          yield item;
+          continue;
+        }
+        if (!flow.started) {
+          const failures = await this.#seedFirstBuckets(flow, rest, interval, minute, streamSignal);
+          if (streamSignal.aborted) return;
+          for (const failure of failures) yield [undefined, failure];
+        }
+        for (const bar of flow.onMinute(minute)) yield [bar, undefined];
+      }
+    } finally {
+      localAbort.abort();
+    }
+  }
+
+  /**
+   * The stream starts inside a bucket: its earlier minutes closed before we subscribed. Fetch
+   * them over REST for every symbol so the first bar of each is complete; if that fails for a
+   * symbol, its first bucket is skipped rather than emitted with minutes missing.
+   */
+  async #seedFirstBuckets(
+    flow: AggregationFlow,
+    rest: PolygonRest,
+    interval: Interval,
+    firstMinute: MarketData,
+    signal: AbortSignal,
+  ): Promise<MarketDataError[]> {
+    const firstMs = firstMinute.time.getTime();
+    const fromMs = bucketStartMs(interval, firstMs);
+    if (fromMs >= firstMs) return [];
+    const failures: MarketDataError[] = [];
+    const symbols = [...this.#config.symbols];
+    const seedOne = async (symbol: string): Promise<void> => {
+      try {
+        const minutes = await rest.bars(symbol, 1, 'minute', fromMs, firstMs - 1, signal);
+        flow.seed(minutes.filter((m) => m.time.getTime() >= fromMs && m.time.getTime() < firstMs));
+      } catch (error) {
+        if (signal.aborted) return;
+        flow.giveUpBucket(symbol, fromMs);
+        failures.push(
+          toMarketDataError(
+            error,
+            'NETWORK',
+            `could not fetch the earlier minutes of ${symbol}'s first ${interval} bar (${new Date(fromMs).toISOString()}); that bar is skipped`,
+          ),
+        );
+      }
+    };
+    const workers = Array.from(
+      { length: Math.min(this.#config.downloadConcurrency, symbols.length) },
+      async () => {
+        for (let symbol = symbols.shift(); symbol !== undefined; symbol = symbols.shift()) {
+          await seedOne(symbol);
+        }
+      },
+    );
+    await Promise.all(workers);
+    return failures.map(
+      (failure) =>
+        new MarketDataError(failure.code, failure.message, { fatal: false, cause: failure }),
+    );
+  }
+}
+
+async function fetchWindow(
+  rest: PolygonRest,
+  params: DownloadParams,
+  window: DownloadWindow,
+  signal: AbortSignal,
+): Promise<MarketData[]> {
+  const bars: MarketData[] = [];
+  for await (const page of rest.pages(
+    params.ticker,
+    params.multiplier,
+    params.timespan,
+    window.fromMs,
+    window.toMs,
+    signal,
+  )) {
+    for (const bar of page) {
+      const openMs = bar.time.getTime();
+      if (openMs >= window.keepFromMs && openMs < window.keepBeforeMs) bars.push(bar);
+    }
+  }
+  return bars;
+}
+
+async function writeAll(writer: MarketDataWriter, bars: MarketData[]): Promise<void> {
+  if (bars.length === 0) return;
+  try {
+    if (isBatchWriter(writer)) {
+      await writer.writeBatch(bars);
+    } else {
+      for (const bar of bars) await writer.write(bar);
+    }
+  } catch (error) {
+    throw toMarketDataError(error, 'WRITER', 'writing bars failed', true);
+  }
+}
+
+function monotonicProgress(
+  onProgress: DownloadParams['onProgress'],
+  totalMs: number,
+): (currentMs: number, message: string) => void {
+  let lastMs = -1;
+  return (currentMs, message) => {
+    if (onProgress === undefined) return;
+    const clamped = Math.min(totalMs, Math.max(lastMs, currentMs, 0));
+    lastMs = clamped;
+    try {
+      onProgress(clamped, totalMs, message);
+    } catch {
+      // A throwing progress callback is the caller's bug; it must not break the download.
+    }
+  };
+}
+
+function validateDownload(params: DownloadParams): void {
+  if (typeof params.ticker !== 'string' || !POLYGON_TICKER_PATTERN.test(params.ticker)) {
+    throw new ConfigError(
+      'ticker',
+      `invalid Polygon ticker '${String(params.ticker)}': must look like AAPL or BRK.A (upper case)`,
+      { code: 'INVALID_SYMBOL' },
+    );
+  }
+  if (!TIMESPANS.includes(params.timespan)) {
+    throw new ConfigError(
+      'timespan',
+      `invalid timespan '${String(params.timespan)}': use one of ${TIMESPANS.join(', ')}`,
+      { code: 'INVALID_INTERVAL' },
+    );
+  }
+  if (!Number.isInteger(params.multiplier) || params.multiplier < 1) {
+    throw new ConfigError(
+      'multiplier',
+      `invalid multiplier ${String(params.multiplier)}: must be a whole number ≥ 1`,
+      { code: 'INVALID_INTERVAL' },
+    );
+  }
+  const startMs = params.startDate instanceof Date ? params.startDate.getTime() : Number.NaN;
+  const endMs = params.endDate instanceof Date ? params.endDate.getTime() : Number.NaN;
+  if (Number.isNaN(startMs)) throw new ConfigError('startDate', 'startDate must be a valid Date');
+  if (Number.isNaN(endMs)) throw new ConfigError('endDate', 'endDate must be a valid Date');
+  if (endMs < startMs) throw new ConfigError('endDate', 'endDate must not be before startDate');
+}
