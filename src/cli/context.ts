@@ -65,7 +65,8 @@ export async function resolveEndpoints(
   const venue = name === 'binance' ? simulator.binance : simulator.polygon;
   return {
     providerOptions: { restBaseUrl: venue.restUrl, wsBaseUrl: venue.wsUrl },
-    apiKey: name === 'polygon' ? simulator.polygon.apiKey : undefined,
+    // A key given with --simulate is used as is, so a wrong one shows how auth failures look.
+    apiKey: name === 'polygon' ? (givenKey ?? simulator.polygon.apiKey) : undefined,
     simulator,
   };
 }
