@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import type { MarketData } from '../../../src/core/types.js';
+import { MinuteAggregator } from '../../../src/providers/polygon/minute-aggregator.js';
+
+const T0 = Date.UTC(2024, 2, 4, 14, 0);
+const MIN = 60_000;
+
+function minute(
+  symbol: string,
+  offsetMin: number,
+  o: number,
+  h: number,
+  l: number,
+  c: number,
+  v: number,
+): MarketData {
+  return {
+    id: '',
+    symbol,
+    time: new Date(T0 + offsetMin * MIN),
+    open: o,
+    high: h,
+    low: l,
+    close: c,
+    volume: v,
+  };
+}
+
+describe('MinuteAggregator', () => {
+  it('builds 5m buckets: first open, last close, max high, min low, summed volume', () => {
+    const aggregator = new MinuteAggregator('5m');
+    expect(aggregator.add(minute('AAPL', 0, 10, 11, 9, 10.5, 100))).toBeUndefined();
+    expect(aggregator.add(minute('AAPL', 1, 10.5, 12, 10, 11, 50))).toBeUndefined();
+    // minute 2 had no trades: nothing arrives, nothing is invented
+    expect(aggregator.add(minute('AAPL', 4, 11, 11.5, 8.5, 9, 25))).toBeUndefined();
+    const done = aggregator.add(minute('AAPL', 5, 9, 9, 9, 9, 1));
+    expect(done).toEqual({
+      id: '',
+      symbol: 'AAPL',
+      time: new Date(T0),
+      open: 10,
+      high: 12,
+      low: 8.5,
+      close: 9,
+      volume: 175,
+    });
+  });
+
+  it('keeps symbols apart and ignores repeated or late minutes', () => {
+    const aggregator = new MinuteAggregator('5m');
+    aggregator.add(minute('AAPL', 0, 1, 1, 1, 1, 1));
+    aggregator.add(minute('MSFT', 1, 5, 5, 5, 5, 5));
+    aggregator.add(minute('AAPL', 0, 99, 99, 99, 99, 99));
+    expect(aggregator.add(minute('AAPL', 6, 2, 2, 2, 2, 2))?.volume).toBe(1);
+    expect(aggregator.add(minute('AAPL', 3, 7, 7, 7, 7, 7))).toBeUndefined();
+    expect(aggregator.add(minute('MSFT', 10, 6, 6, 6, 6, 6))?.open).toBe(5);
+  });
+
+  it('flushes buckets that the watermark shows are over, and skips empty buckets', () => {
+    const aggregator = new MinuteAggregator('1h');
+    aggregator.add(minute('AAPL', 0, 1, 2, 0.5, 1.5, 10));
+    aggregator.add(minute('MSFT', 59, 3, 3, 3, 3, 3));
+    expect(aggregator.flushBefore(T0 + 59 * MIN)).toEqual([]);
+    const flushed = aggregator.flushBefore(T0 + 60 * MIN);
+    expect(flushed.map((bar) => bar.symbol).sort()).toEqual(['AAPL', 'MSFT']);
+    expect(aggregator.flushBefore(T0 + 600 * MIN)).toEqual([]);
+    // the next minute after a quiet hour opens a new bucket, not a bar for the quiet hour
+    expect(aggregator.add(minute('AAPL', 180, 4, 4, 4, 4, 4))).toBeUndefined();
+    expect(aggregator.flushBefore(T0 + 240 * MIN)[0]?.time).toEqual(new Date(T0 + 180 * MIN));
+  });
+
+  it('aligns weeks on Monday and months on the 1st (UTC)', () => {
+    const weekly = new MinuteAggregator('1w');
+    weekly.add({ ...minute('AAPL', 0, 1, 1, 1, 1, 1), time: new Date(Date.UTC(2024, 2, 6, 15)) });
+    const week = weekly.flushBefore(Date.UTC(2024, 2, 11));
+    expect(week[0]?.time).toEqual(new Date(Date.UTC(2024, 2, 4)));
+    const monthly = new MinuteAggregator('1M');
+    monthly.add({ ...minute('AAPL', 0, 1, 1, 1, 1, 1), time: new Date(Date.UTC(2024, 1, 29, 15)) });
+    expect(monthly.flushBefore(Date.UTC(2024, 2, 1))[0]?.time).toEqual(
+      new Date(Date.UTC(2024, 1, 1)),
+    );
+  });
+});
