@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readParquetBars } from '../../src/writers/readers.js';
+import { readParquetBars } from '../../src/writers/parquet-reader.js';
 import { runCli, spawnCli, untilLines } from '../helpers/run-cli.js';
 
 let dir: string;
