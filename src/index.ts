@@ -56,3 +56,11 @@ export {
   parseStreamConfig,
   type StreamConfigs,
 } from './registry.js';
+export { DuckDBWriter } from './writers/duckdb-writer.js';
+export { lastBarTimes, readParquetBars } from './writers/parquet-reader.js';
+export {
+  DEFAULT_REFRESH_INTERVAL_MS,
+  StreamingDuckDBWriter,
+  type StreamingDuckDBWriterOptions,
+  streamFilePaths,
+} from './writers/streaming-duckdb-writer.js';

@@ -1,0 +1,412 @@
+import { mkdir, realpath, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { debuglog } from 'node:util';
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBInstance,
+  type DuckDBPreparedStatement,
+} from '@duckdb/node-api';
+import { ConfigError, type MarketDataError } from '../core/errors.js';
+import { isInterval } from '../core/intervals.js';
+import type { BatchWriter, Interval, MarketData, MarketDataWriter } from '../core/types.js';
+import { escapeGlob } from './atomic-file.js';
+import { ParquetRefresher, removeStaleExports } from './parquet-refresher.js';
+import {
+  appendBar,
+  bindBar,
+  type CheckedBar,
+  checkBar,
+  MARKET_DATA_COLUMNS_SQL,
+  MARKET_DATA_SELECT_SQL,
+  reasonOf,
+  writerError,
+} from './parquet-schema.js';
+
+const debug = debuglog('argo-market-data:writer');
+
+/** Real paths of the stores opened by writers of this process. */
+const storesOpenInProcess = new Set<string>();
+
+/** Our choice: the Parquet file lags acknowledged writes by at most this (plus one export). */
+export const DEFAULT_REFRESH_INTERVAL_MS = 5000;
+
+/** Provider names become part of a file name, so only these characters are allowed. */
+const PROVIDER_NAME = /^[a-z0-9_-]{1,64}$/;
+
+/** Options of {@link StreamingDuckDBWriter}. */
+export interface StreamingDuckDBWriterOptions {
+  /**
+   * How far the Parquet file may lag behind acknowledged writes while writing, in ms. Default 5000.
+   * For a large store the gap also grows to 4× the duration of the last export, so refreshing
+   * never takes more than a fifth of the time.
+   */
+  refreshIntervalMs?: number;
+  /** Called when a background refresh of the Parquet file fails (the bars stay in the store). */
+  onRefreshError?: (error: MarketDataError) => void;
+  /** Called after each time the Parquet file was replaced by a fresh export. */
+  onRefresh?: (parquetPath: string) => void;
+}
+
+/** The files of one stream: the Parquet output and the durable DuckDB store beside it. */
+export function streamFilePaths(
+  dataDir: string,
+  providerName: string,
+  interval: Interval,
+): { parquetPath: string; storePath: string } {
+  const stem = `stream_data_${providerName}_${interval}`;
+  return {
+    parquetPath: join(dataDir, `${stem}.parquet`),
+    storePath: join(dataDir, `${stem}.duckdb`),
+  };
+}
+
+type State = 'new' | 'open' | 'closing' | 'closed';
+
+/**
+ * Persists a live stream. Every bar goes into a DuckDB database file beside the Parquet output
+ * (`stream_data_{provider}_{interval}.duckdb`, keyed by (symbol, time), so a later write of the
+ * same bar replaces it): once `write()` resolves, the bar is committed to DuckDB's write-ahead log
+ * and survives `kill -9`. The Parquet file `stream_data_{provider}_{interval}.parquet` is exported
+ * from that store on a second connection, off the write path, and replaced atomically: on
+ * `flush()`, `finalize()`, `close()` and at most `refreshIntervalMs` after a write. The cost of a
+ * write therefore does not grow with the number of rows stored.
+ *
+ * `initialize` reopens the store and merges in any rows of an existing Parquet file that the store
+ * lacks, so nothing an earlier run (or another tool) left is lost.
+ *
+ * @example
+ * const writer = new StreamingDuckDBWriter('data', 'binance', '1m');
+ * await writer.initialize();
+ * try {
+ *   for await (const [bar, err] of provider.stream(signal)) {
+ *     if (err) continue;
+ *     await writer.write(bar);
+ *   }
+ *   await writer.finalize();
+ * } finally {
+ *   await writer.close();
+ * }
+ */
+export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
+  readonly #dataDir: string;
+  readonly #parquetPath: string;
+  readonly #storePath: string;
+  readonly #refreshIntervalMs: number;
+  readonly #onRefreshError: ((error: MarketDataError) => void) | undefined;
+  readonly #onRefresh: ((parquetPath: string) => void) | undefined;
+
+  #state: State = 'new';
+  #closing: Promise<void> | undefined;
+  #instance: DuckDBInstance | undefined;
+  #writeConnection: DuckDBConnection | undefined;
+  #exportConnection: DuckDBConnection | undefined;
+  #upsert: DuckDBPreparedStatement | undefined;
+  #stageAppender: DuckDBAppender | undefined;
+
+  // Store operations run one at a time: a prepared statement's bindings and the staging table are
+  // shared, and concurrent callers must not interleave them.
+  #tail: Promise<void> = Promise.resolve();
+  #refresher: ParquetRefresher | undefined;
+  #storeKey: string | undefined;
+
+  /**
+   * @param dataDir directory of the output; created by `initialize`
+   * @param providerName lower-case letters, digits, `_` or `-` (it becomes part of the file name)
+   * @param interval the bar interval (part of the file name)
+   */
+  constructor(
+    dataDir: string,
+    providerName: string,
+    interval: Interval,
+    options: StreamingDuckDBWriterOptions = {},
+  ) {
+    if (typeof dataDir !== 'string' || dataDir.trim() === '') {
+      throw new ConfigError('dataDir', 'StreamingDuckDBWriter needs a non-empty data directory');
+    }
+    if (dataDir.includes('?')) {
+      // DuckDB reads `?` in a database path as the start of options and then cannot find its
+      // write-ahead log (it looks for `a.wal?b/...`), so such a store would fail at first commit.
+      throw new ConfigError(
+        'dataDir',
+        `data directory ${JSON.stringify(dataDir)} contains '?', which DuckDB cannot use in a database path; choose another directory`,
+      );
+    }
+    if (typeof providerName !== 'string' || !PROVIDER_NAME.test(providerName)) {
+      throw new ConfigError(
+        'providerName',
+        `invalid provider name ${JSON.stringify(providerName)}: use 1-64 of a-z, 0-9, _ and - (it becomes part of a file name)`,
+      );
+    }
+    if (!isInterval(interval)) {
+      throw new ConfigError(
+        'interval',
+        `invalid interval ${JSON.stringify(interval)}: use one of 1s, 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M`,
+      );
+    }
+    const refreshIntervalMs = options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS;
+    if (!Number.isFinite(refreshIntervalMs) || refreshIntervalMs <= 0) {
+      throw new ConfigError(
+        'refreshIntervalMs',
+        `invalid refreshIntervalMs ${refreshIntervalMs}: use a positive number of milliseconds`,
+      );
+    }
+    this.#dataDir = dataDir;
+    ({ parquetPath: this.#parquetPath, storePath: this.#storePath } = streamFilePaths(
+      dataDir,
+      providerName,
+      interval,
+    ));
+    this.#refreshIntervalMs = refreshIntervalMs;
+    this.#onRefreshError = options.onRefreshError;
+    this.#onRefresh = options.onRefresh;
+  }
+
+  /**
+   * Opens (or creates) the store, merges in an existing Parquet file's rows and writes a current
+   * Parquet file. A Parquet file that cannot be read is left untouched and fails with `WRITER`.
+   */
+  async initialize(): Promise<void> {
+    if (this.#state === 'open') return;
+    if (this.#state !== 'new') throw this.#unusableError('initialize');
+    try {
+      await this.#open();
+    } catch (error) {
+      this.#release();
+      throw error;
+    }
+    this.#state = 'open';
+    try {
+      await this.flush();
+    } catch (error) {
+      // Leave the writer as if initialize had not run, so it can be retried or dropped.
+      this.#release();
+      this.#state = 'new';
+      throw error;
+    }
+  }
+
+  /** Stores one bar (replacing a stored bar of the same symbol and time); durable on resolve. */
+  async write(data: MarketData): Promise<void> {
+    const upsert = this.#requireOpen('write');
+    const checked = checkBar(data, this.#parquetPath);
+    return this.#enqueue(async () => {
+      bindBar(upsert, checked);
+      try {
+        await upsert.run();
+      } catch (error) {
+        throw writerError('cannot store a bar in', this.#storePath, error);
+      }
+      this.#refresher?.markDirty();
+    });
+  }
+
+  /** Stores many bars in one transaction: all of them or none. Within the batch the last wins. */
+  async writeBatch(data: MarketData[]): Promise<void> {
+    this.#requireOpen('writeBatch');
+    const rows = latestPerBar(data.map((bar) => checkBar(bar, this.#parquetPath)));
+    if (rows.length === 0) return;
+    return this.#enqueue(async () => {
+      const appender = this.#stageAppender as DuckDBAppender;
+      const connection = this.#writeConnection as DuckDBConnection;
+      try {
+        for (const row of rows) appendBar(appender, row);
+        appender.flushSync();
+        // One statement is one transaction: the whole batch commits, or nothing does.
+        await connection.run(
+          `INSERT OR REPLACE INTO market_data SELECT ${MARKET_DATA_SELECT_SQL} FROM stage`,
+        );
+      } catch (error) {
+        throw writerError('cannot store a batch of bars in', this.#storePath, error);
+      } finally {
+        appender.clear();
+        await connection.run('DELETE FROM stage');
+      }
+      this.#refresher?.markDirty();
+    });
+  }
+
+  /** Waits for pending writes, then rewrites the Parquet file (atomically) if it is behind. */
+  async flush(): Promise<void> {
+    if (this.#state !== 'open' && this.#state !== 'closing') throw this.#unusableError('flush');
+    await this.#tail;
+    await this.#refresher?.refresh();
+  }
+
+  /** Flushes and returns the Parquet file's path. The writer stays usable. */
+  async finalize(): Promise<string> {
+    await this.flush();
+    return this.#parquetPath;
+  }
+
+  /**
+   * Waits for pending writes, brings the Parquet file up to date and releases everything. Safe to
+   * call twice or without `finalize`. Throws (after releasing) if the last refresh failed; the
+   * bars are still in the store and reach the Parquet file on the next `initialize`.
+   */
+  async close(): Promise<void> {
+    if (this.#state === 'new' || this.#state === 'closed') {
+      this.#state = 'closed';
+      return;
+    }
+    this.#closing ??= this.#shutDown();
+    return this.#closing;
+  }
+
+  /** The Parquet file: `{dataDir}/stream_data_{provider}_{interval}.parquet`. */
+  getOutputPath(): string {
+    return this.#parquetPath;
+  }
+
+  /** The durable store beside it: `{dataDir}/stream_data_{provider}_{interval}.duckdb`. */
+  getStorePath(): string {
+    return this.#storePath;
+  }
+
+  // DuckDB's file lock keeps other processes out, but not a second database opened on the same
+  // file in this process; two of them would corrupt it. So this process keeps its own registry.
+  async #claimStore(): Promise<void> {
+    const key = join(await realpath(this.#dataDir), basename(this.#storePath));
+    if (storesOpenInProcess.has(key)) {
+      throw writerError(
+        'another StreamingDuckDBWriter in this process has this store open; close it first',
+        this.#storePath,
+      );
+    }
+    storesOpenInProcess.add(key);
+    this.#storeKey = key;
+  }
+
+  async #open(): Promise<void> {
+    try {
+      await mkdir(this.#dataDir, { recursive: true });
+    } catch (error) {
+      throw writerError('cannot create the data directory', this.#dataDir, error);
+    }
+    await this.#claimStore();
+    try {
+      await removeStaleExports(this.#parquetPath);
+      this.#instance = await DuckDBInstance.create(this.#storePath);
+    } catch (error) {
+      throw writerError(
+        'cannot open the stream store; is another writer using it, or is it not a DuckDB file?',
+        this.#storePath,
+        error,
+      );
+    }
+    try {
+      this.#writeConnection = await this.#instance.connect();
+      this.#exportConnection = await this.#instance.connect();
+      this.#refresher = new ParquetRefresher({
+        connection: this.#exportConnection,
+        parquetPath: this.#parquetPath,
+        refreshIntervalMs: this.#refreshIntervalMs,
+        onRefresh: this.#onRefresh,
+        onBackgroundError: (error) => {
+          if (this.#onRefreshError) this.#onRefreshError(error);
+          else debug('background refresh failed: %s', error.message);
+        },
+      });
+      await this.#writeConnection.run(
+        `CREATE TABLE IF NOT EXISTS market_data (${MARKET_DATA_COLUMNS_SQL}, PRIMARY KEY (symbol, time))`,
+      );
+      await this.#writeConnection.run(`CREATE TEMP TABLE stage (${MARKET_DATA_COLUMNS_SQL})`);
+      this.#stageAppender = await this.#writeConnection.createAppender('stage', 'main', 'temp');
+      this.#upsert = await this.#writeConnection.prepare(
+        'INSERT OR REPLACE INTO market_data VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      );
+    } catch (error) {
+      throw writerError('cannot prepare the stream store', this.#storePath, error);
+    }
+    await this.#mergeExistingParquet(this.#writeConnection);
+  }
+
+  // The store is the source of truth, but the Parquet file may hold rows the store lacks (the
+  // store was deleted, or the file came from another tool). Those are added; stored rows win.
+  async #mergeExistingParquet(connection: DuckDBConnection): Promise<void> {
+    const exists = await stat(this.#parquetPath).then(
+      (info) => info.isFile(),
+      () => false,
+    );
+    if (!exists) return;
+    try {
+      await connection.run(
+        `INSERT OR IGNORE INTO market_data
+           SELECT ${MARKET_DATA_SELECT_SQL} FROM read_parquet($1)
+            WHERE symbol IS NOT NULL AND time IS NOT NULL
+           QUALIFY row_number() OVER (PARTITION BY symbol, time) = 1`,
+        [escapeGlob(this.#parquetPath)],
+      );
+    } catch (error) {
+      throw writerError(
+        `existing file cannot be read as a Parquet file of bars (${reasonOf(error)}). It was left untouched; move it aside or delete it, then initialize again`,
+        this.#parquetPath,
+        error,
+      );
+    }
+  }
+
+  #enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.#tail.then(task);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #shutDown(): Promise<void> {
+    this.#state = 'closing';
+    this.#refresher?.stop();
+    let failure: unknown;
+    try {
+      await this.flush();
+    } catch (error) {
+      failure = error;
+    }
+    this.#release();
+    this.#state = 'closed';
+    if (failure !== undefined) throw failure;
+  }
+
+  #requireOpen(operation: string): DuckDBPreparedStatement {
+    if (this.#state === 'open' && this.#upsert) return this.#upsert;
+    throw this.#unusableError(operation);
+  }
+
+  #unusableError(operation: string): MarketDataError {
+    if (this.#state === 'new') {
+      return writerError(
+        `${operation} before initialize(); call initialize() first`,
+        this.#parquetPath,
+      );
+    }
+    return writerError(`${operation} after close(); create a new writer`, this.#parquetPath);
+  }
+
+  #release(): void {
+    this.#refresher?.stop();
+    this.#refresher = undefined;
+    try {
+      this.#stageAppender?.closeSync();
+    } catch {
+      // the staging table holds nothing worth keeping
+    }
+    this.#upsert?.destroySync();
+    this.#exportConnection?.closeSync();
+    this.#writeConnection?.closeSync();
+    this.#instance?.closeSync();
+    this.#stageAppender = undefined;
+    this.#upsert = undefined;
+    this.#exportConnection = undefined;
+    this.#writeConnection = undefined;
+    this.#instance = undefined;
+    if (this.#storeKey !== undefined) storesOpenInProcess.delete(this.#storeKey);
+    this.#storeKey = undefined;
+  }
+}
+
+// INSERT OR REPLACE refuses to touch one key twice in a statement, and the last write of a bar
+// is the one that counts.
+function latestPerBar(rows: CheckedBar[]): CheckedBar[] {
+  const byKey = new Map<string, CheckedBar>();
+  for (const row of rows) byKey.set(`${row.bar.symbol}\u0000${row.timeMicros}`, row);
+  return byKey.size === rows.length ? rows : [...byKey.values()];
+}

@@ -1,0 +1,166 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { MarketDataError } from '../../src/core/errors.js';
+import { DuckDBWriter } from '../../src/writers/duckdb-writer.js';
+import { readParquetBars } from '../../src/writers/parquet-reader.js';
+import { bar, describeParquet, GO_SCHEMA, HOSTILE_NAME, queryParquet, tempDir } from './helpers.js';
+
+async function openWriter(path: string): Promise<DuckDBWriter> {
+  const writer = new DuckDBWriter(path);
+  onTestFinished(() => writer.close());
+  await writer.initialize();
+  return writer;
+}
+
+describe('DuckDBWriter', () => {
+  it('writes the Go schema, in its column order, with Parquet TIMESTAMP micros', async () => {
+    const path = join(await tempDir(), 'out.parquet');
+    const writer = await openWriter(path);
+    await writer.write(bar('BTCUSDT', 0));
+    expect(await writer.finalize()).toBe(path);
+
+    expect(await describeParquet(path)).toEqual(GO_SCHEMA);
+    const physical = await queryParquet(
+      "SELECT name, type, converted_type FROM parquet_schema($1) WHERE name <> 'duckdb_schema'",
+      path,
+    );
+    expect(physical.map((row) => [row.name, row.type, row.converted_type])).toEqual([
+      ['id', 'BYTE_ARRAY', 'UTF8'],
+      ['time', 'INT64', 'TIMESTAMP_MICROS'],
+      ['symbol', 'BYTE_ARRAY', 'UTF8'],
+      ['open', 'DOUBLE', null],
+      ['high', 'DOUBLE', null],
+      ['low', 'DOUBLE', null],
+      ['close', 'DOUBLE', null],
+      ['volume', 'DOUBLE', null],
+    ]);
+  });
+
+  it('round-trips values and millisecond timestamps, ordered by (symbol, time)', async () => {
+    const path = join(await tempDir(), 'out.parquet');
+    const writer = await openWriter(path);
+    const bars = [bar('ETHUSDT', 2), bar('BTCUSDT', 1), bar('ETHUSDT', 0), bar('BTCUSDT', 0)];
+    await writer.writeBatch(bars.slice(0, 2));
+    await writer.write(bars[2] ?? bar('x', 0));
+    await writer.write(bars[3] ?? bar('x', 0));
+    await writer.finalize();
+
+    const expected = [bar('BTCUSDT', 0), bar('BTCUSDT', 1), bar('ETHUSDT', 0), bar('ETHUSDT', 2)];
+    expect(await readParquetBars(path)).toEqual(expected);
+    const raw = await queryParquet('SELECT epoch_ms(time) AS ms FROM read_parquet($1)', path);
+    expect(raw.map((row) => Number(row.ms))).toEqual(expected.map((b) => b.time.getTime()));
+  });
+
+  it('gives every bar with an empty id a fresh UUID, as the Go writer does', async () => {
+    const path = join(await tempDir(), 'out.parquet');
+    const writer = await openWriter(path);
+    const bars = Array.from({ length: 100 }, (_, i) => bar('BTCUSDT', i, { id: '' }));
+    await writer.writeBatch(bars.slice(0, 50));
+    for (const b of bars.slice(50)) await writer.write(b);
+    await writer.finalize();
+
+    const ids = (await readParquetBars(path)).map((b) => b.id);
+    expect(new Set(ids).size).toBe(100);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-/);
+  });
+
+  it('creates missing directories and works under a hostile directory name', async () => {
+    const dir = join(await tempDir(), HOSTILE_NAME, 'nested');
+    const path = join(dir, "bars 'quoted' [1].parquet");
+    const writer = await openWriter(path);
+    await writer.writeBatch([bar('BTCUSDT', 0), bar('BTCUSDT', 1)]);
+    expect(await writer.finalize()).toBe(path);
+
+    expect(await readdir(dir)).toEqual(["bars 'quoted' [1].parquet"]);
+    expect(await readParquetBars(path)).toEqual([bar('BTCUSDT', 0), bar('BTCUSDT', 1)]);
+  });
+
+  it('replaces an existing file only when finalize succeeds, leaving no temporary file', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'out.parquet');
+    await writeFile(path, 'old contents');
+    const writer = await openWriter(path);
+    await writer.write(bar('BTCUSDT', 0));
+    expect(await readFile(path, 'utf8')).toBe('old contents');
+    await writer.finalize();
+    expect(await readdir(dir)).toEqual(['out.parquet']);
+    expect(await readParquetBars(path)).toEqual([bar('BTCUSDT', 0)]);
+  });
+
+  it('can finalize again after more writes, rewriting the whole file', async () => {
+    const path = join(await tempDir(), 'out.parquet');
+    const writer = await openWriter(path);
+    await writer.write(bar('BTCUSDT', 1));
+    await writer.finalize();
+    await writer.write(bar('BTCUSDT', 0));
+    await writer.finalize();
+    expect(await readParquetBars(path)).toEqual([bar('BTCUSDT', 0), bar('BTCUSDT', 1)]);
+  });
+
+  it('writes no file when closed without finalize, and close is idempotent', async () => {
+    const dir = await tempDir();
+    const writer = new DuckDBWriter(join(dir, 'out.parquet'));
+    await writer.close(); // never initialized
+    const other = await openWriter(join(dir, 'other.parquet'));
+    await other.write(bar('BTCUSDT', 0));
+    await other.close();
+    await other.close();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('rejects use before initialize and after close with a WRITER error naming the file', async () => {
+    const path = join(await tempDir(), 'out.parquet');
+    const writer = new DuckDBWriter(path);
+    await expect(writer.write(bar('BTCUSDT', 0))).rejects.toMatchObject({
+      code: 'WRITER',
+      message: `write before initialize(); call initialize() first (${path})`,
+    });
+    await writer.initialize();
+    await writer.close();
+    for (const attempt of [
+      () => writer.write(bar('BTCUSDT', 0)),
+      () => writer.writeBatch([bar('BTCUSDT', 0)]),
+      () => writer.finalize(),
+      () => writer.initialize(),
+    ]) {
+      const error = await attempt().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(MarketDataError);
+      expect(error).toMatchObject({
+        code: 'WRITER',
+        message: expect.stringContaining('after close()'),
+      });
+    }
+  });
+
+  it('rejects an invalid bar without appending any of its batch', async () => {
+    const path = join(await tempDir(), 'out.parquet');
+    const writer = await openWriter(path);
+    const bad = bar('BTCUSDT', 1, { time: new Date(Number.NaN) });
+    await expect(writer.writeBatch([bar('BTCUSDT', 0), bad])).rejects.toMatchObject({
+      code: 'WRITER',
+    });
+    await writer.write(bar('BTCUSDT', 2));
+    await writer.finalize();
+    expect(await readParquetBars(path)).toEqual([bar('BTCUSDT', 2)]);
+  });
+
+  it('fails finalize with a WRITER error when the directory cannot be created', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'file'), 'x');
+    const path = join(dir, 'file', 'out.parquet');
+    const writer = await openWriter(path);
+    await writer.write(bar('BTCUSDT', 0));
+    await expect(writer.finalize()).rejects.toMatchObject({
+      code: 'WRITER',
+      message: expect.stringContaining(path),
+    });
+  });
+
+  it('rejects an empty output path with CONFIG_INVALID', () => {
+    expect(() => new DuckDBWriter('')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+});
