@@ -1,4 +1,9 @@
 export {
+  type ClientDownloadParams,
+  MarketDataClient,
+  type MarketDataClientConfig,
+} from './client.js';
+export {
   BINANCE_SYMBOL_PATTERN,
   type BinanceDownloadConfig,
   type BinanceStreamConfig,
@@ -45,6 +50,7 @@ export { isBatchWriter } from './core/types.js';
 export { BinanceProvider } from './providers/binance/provider.js';
 export { PolygonProvider } from './providers/polygon/provider.js';
 export {
+  createProvider,
   type DownloadConfigs,
   getDownloadConfigSchema,
   getDownloadKeychainFields,

@@ -4,10 +4,12 @@ import { parseWithSchema } from './config/parse.js';
 import {
   type BinanceDownloadConfig,
   type BinanceStreamConfig,
+  type BinanceStreamOptions,
   binanceDownloadSchema,
   binanceStreamSchema,
   type PolygonDownloadConfig,
   type PolygonStreamConfig,
+  type PolygonStreamOptions,
   polygonDownloadSchema,
   polygonStreamSchema,
 } from './config/schemas.js';
@@ -24,6 +26,9 @@ export interface DownloadConfigs {
 }
 
 import { ConfigError } from './core/errors.js';
+import type { Provider } from './core/types.js';
+import { BinanceProvider } from './providers/binance/provider.js';
+import { PolygonProvider } from './providers/polygon/provider.js';
 
 /** Names accepted by the registry functions and `createProvider`. */
 export type ProviderName = 'binance' | 'polygon';
@@ -41,6 +46,8 @@ interface RegistryEntry {
   info: ProviderInfo;
   streamSchema: z.ZodType;
   downloadSchema: z.ZodType;
+  /** Builds the provider; its constructor validates `config` against `streamSchema`. */
+  create(config: unknown): Provider;
 }
 
 // The one table every registry function reads; a new provider is one new row.
@@ -54,6 +61,7 @@ const REGISTRY: Record<ProviderName, RegistryEntry> = {
     },
     streamSchema: binanceStreamSchema,
     downloadSchema: binanceDownloadSchema,
+    create: (config) => new BinanceProvider(config as BinanceStreamOptions),
   },
   polygon: {
     info: {
@@ -64,6 +72,7 @@ const REGISTRY: Record<ProviderName, RegistryEntry> = {
     },
     streamSchema: polygonStreamSchema,
     downloadSchema: polygonDownloadSchema,
+    create: (config) => new PolygonProvider(config as PolygonStreamOptions),
   },
 };
 
@@ -141,4 +150,26 @@ export function parseDownloadConfig(name: string, json: unknown): DownloadConfig
     parseJson(json),
     `${name} download config`,
   ) as DownloadConfigs[ProviderName];
+}
+
+/**
+ * Builds a provider by name from an untrusted config (object or JSON text): unknown names and
+ * bad configs are ConfigErrors naming the field.
+ *
+ * @example
+ * const provider = createProvider('binance', { symbols: ['BTCUSDT'], interval: '1m' });
+ */
+export function createProvider(name: string, config: unknown): Provider {
+  const row = entry(name);
+  const parsed = parseJson(config);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('(root)', `${name} config must be an object, got ${describe(parsed)}`);
+  }
+  return row.create(parsed);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
 }

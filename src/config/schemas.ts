@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { INTERVALS } from '../core/intervals.js';
+import type { Interval } from '../core/types.js';
 
 // Symbols become part of stream names (`btcusdt@kline_1m`) and URL paths, so only characters that
 // cannot change their meaning are allowed: no `@`, `/`, `.` runs, spaces or wildcards.
@@ -8,7 +9,7 @@ export const BINANCE_SYMBOL_PATTERN = /^[A-Za-z0-9]{2,20}$/;
 /** Polygon stock ticker: upper case letters and digits, one optional `.` class suffix (BRK.A). */
 export const POLYGON_TICKER_PATTERN = /^[A-Z][A-Z0-9]{0,9}(?:\.[A-Z0-9]{1,4})?$/;
 
-const intervalSchema = z.enum(INTERVALS as [string, ...string[]]).meta({
+const intervalSchema = z.enum(INTERVALS as [Interval, ...Interval[]]).meta({
   description: `Bar size: one of ${INTERVALS.join(', ')}`,
 });
 

@@ -1,0 +1,33 @@
+// `npm run bench`: every benchmark in one process tree against the simulator on 127.0.0.1, one
+// table, and bench/results.json. Each row compares with a baseline measured in the same run.
+import { writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { downloadBench } from './download.js';
+import { type Bench, type BenchRow, formatTable } from './report.js';
+import { scaleBench } from './scale.js';
+import { storageBench } from './storage.js';
+import { streamBench } from './stream.js';
+
+const benches: [string, Bench][] = [
+  ['stream', streamBench],
+  ['download', downloadBench],
+  ['storage', storageBench],
+  ['scale', scaleBench],
+];
+const only = process.argv.slice(2);
+const rows: BenchRow[] = [];
+const startedMs = performance.now();
+for (const [name, bench] of benches) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  process.stderr.write(`running ${name} …\n`);
+  rows.push(...(await bench()));
+}
+const seconds = (performance.now() - startedMs) / 1000;
+process.stdout.write(`${formatTable(rows)}\n`);
+process.stdout.write(
+  `${rows.length} rows in ${seconds.toFixed(0)} s on ${cpus().length} cores, node ${process.version}\n`,
+);
+await writeFile(
+  new URL('results.json', import.meta.url).pathname.replace('/dist-bench/bench/', '/bench/'),
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, seconds, rows }, null, 2)}\n`,
+);

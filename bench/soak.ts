@@ -1,0 +1,300 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Interval, MarketData, Provider } from '../src/core/types.js';
+import { BinanceProvider } from '../src/providers/binance/provider.js';
+import { PolygonProvider } from '../src/providers/polygon/provider.js';
+import { type Simulator, startSimulator } from '../src/simulator/index.js';
+import { readParquetBars } from '../src/writers/parquet-reader.js';
+import { StreamingDuckDBWriter } from '../src/writers/streaming-duckdb-writer.js';
+
+/** Options of {@link runSoak}. */
+export interface SoakOptions {
+  durationMs: number;
+  /** Symbols per provider (default 50). */
+  symbols?: number;
+  /** Simulator clock speed (default 300: a 1m bar closes every 0.2 s). */
+  speed?: number;
+  /** Mean real time between two faults (default 3000 ms). */
+  faultEveryMs?: number;
+  seed?: number;
+  log?: (line: string) => void;
+}
+
+/** Per-provider outcome: everything compared with the simulator's own bars. */
+export interface SoakVenueReport {
+  provider: 'binance' | 'polygon';
+  bars: number;
+  stored: number;
+  lost: number;
+  duplicated: number;
+  wrongValues: number;
+  outOfOrder: number;
+  reconnects: number;
+  nonFatalErrors: number;
+  fatalError?: string;
+}
+
+export interface SoakReport {
+  faults: Record<string, number>;
+  venues: SoakVenueReport[];
+  peakRssMb: number;
+  ok: boolean;
+}
+
+const INTERVAL: Interval = '1m';
+const FAULTS = ['drop', 'refuse', 'silence', 'malformed', 'http429', 'http5xx'] as const;
+type FaultName = (typeof FAULTS)[number];
+
+/**
+ * Streams both providers against a simulator under random faults, persisting through
+ * StreamingDuckDBWriter, then checks every closed bar between each symbol's first and last
+ * yielded bar was yielded and stored exactly once, in order, with the exchange's values.
+ */
+export async function runSoak(options: SoakOptions): Promise<SoakReport> {
+  const log = options.log ?? (() => {});
+  const symbolCount = options.symbols ?? 50;
+  const seed = options.seed ?? 42;
+  const sim = await startSimulator({
+    seed,
+    speed: options.speed ?? 300,
+    start: Date.UTC(2024, 2, 5, 15, 0), // a Tuesday, US market hours: Polygon trades most minutes
+    generatedBinanceSymbols: symbolCount,
+    polygonTickers: Array.from({ length: symbolCount }, (_, i) => tickerName(i)),
+  });
+  const dataDir = await mkdtemp(join(tmpdir(), 'argo-soak-'));
+  const faults: Record<string, number> = {};
+  let peakRssBytes = process.memoryUsage().rss;
+  const stop = new AbortController();
+  const resilience = {
+    silenceTimeoutMs: 1500,
+    pingIntervalMs: 500,
+    reconnectInitialDelayMs: 50,
+    reconnectMaxDelayMs: 1000,
+    connectTimeoutMs: 2000,
+  };
+  const binanceSymbols = Array.from(
+    { length: symbolCount },
+    (_, i) => `SIM${String(i).padStart(4, '0')}USDT`,
+  );
+  const binance = new BinanceProvider({
+    symbols: binanceSymbols,
+    interval: INTERVAL,
+    restBaseUrl: sim.binance.restUrl,
+    wsBaseUrl: sim.binance.wsUrl,
+    connection: 'combined',
+    ...resilience,
+  });
+  const polygon = new PolygonProvider({
+    symbols: Array.from({ length: symbolCount }, (_, i) => tickerName(i)),
+    interval: INTERVAL,
+    apiKey: sim.polygon.apiKey,
+    restBaseUrl: sim.polygon.restUrl,
+    wsBaseUrl: sim.polygon.wsUrl,
+    ...resilience,
+  });
+  const memoryTimer = setInterval(() => {
+    peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss);
+  }, 250);
+  const faultLoop = injectFaults(sim, options.faultEveryMs ?? 3000, seed, faults, stop.signal, log);
+  const stopTimer = setTimeout(() => stop.abort(), options.durationMs);
+  try {
+    const venues = await Promise.all([
+      consume('binance', binance, sim, dataDir, stop.signal, log),
+      consume('polygon', polygon, sim, dataDir, stop.signal, log),
+    ]);
+    await faultLoop;
+    const ok = venues.every(
+      (v) =>
+        v.lost === 0 &&
+        v.duplicated === 0 &&
+        v.wrongValues === 0 &&
+        v.outOfOrder === 0 &&
+        v.fatalError === undefined &&
+        v.bars > 0 &&
+        v.stored === v.bars,
+    );
+    return { faults, venues, peakRssMb: Math.round(peakRssBytes / 2 ** 20), ok };
+  } finally {
+    clearTimeout(stopTimer);
+    clearInterval(memoryTimer);
+    stop.abort();
+    await sim.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+function tickerName(i: number): string {
+  // Polygon tickers are upper-case letters: AAAA, AAAB, …
+  let n = i;
+  let name = '';
+  for (let k = 0; k < 4; k++) {
+    name = String.fromCharCode(65 + (n % 26)) + name;
+    n = Math.floor(n / 26);
+  }
+  return `Q${name}`;
+}
+
+async function consume(
+  name: 'binance' | 'polygon',
+  provider: Provider,
+  sim: Simulator,
+  dataDir: string,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<SoakVenueReport> {
+  const writer = new StreamingDuckDBWriter(dataDir, name, INTERVAL);
+  await writer.initialize();
+  const yielded = new Map<string, MarketData[]>();
+  let reconnects = 0;
+  let nonFatalErrors = 0;
+  let fatalError: string | undefined;
+  provider.setOnStatusChange((status) => {
+    if (status === 'reconnecting') reconnects++;
+  });
+  try {
+    for await (const [bar, err] of provider.stream(signal)) {
+      if (err) {
+        if (err.fatal) {
+          fatalError = `${err.code}: ${err.message}`;
+          break;
+        }
+        nonFatalErrors++;
+        continue;
+      }
+      let list = yielded.get(bar.symbol);
+      if (!list) {
+        list = [];
+        yielded.set(bar.symbol, list);
+      }
+      list.push(bar);
+      await writer.write(bar);
+    }
+    await writer.finalize();
+  } finally {
+    await writer.close();
+  }
+  const stored = await readParquetBars(join(dataDir, `stream_data_${name}_${INTERVAL}.parquet`));
+  const report = verify(name, yielded, stored, sim);
+  log(
+    `${name}: ${report.bars} bars, stored ${report.stored}, lost ${report.lost}, duplicated ${report.duplicated}, reconnects ${reconnects}`,
+  );
+  return { ...report, reconnects, nonFatalErrors, ...(fatalError ? { fatalError } : {}) };
+}
+
+function verify(
+  name: 'binance' | 'polygon',
+  yielded: Map<string, MarketData[]>,
+  stored: MarketData[],
+  sim: Simulator,
+): Omit<SoakVenueReport, 'reconnects' | 'nonFatalErrors' | 'fatalError'> {
+  let bars = 0;
+  let lost = 0;
+  let duplicated = 0;
+  let wrongValues = 0;
+  let outOfOrder = 0;
+  for (const [symbol, list] of yielded) {
+    bars += list.length;
+    const first = list[0];
+    const last = list[list.length - 1];
+    if (!first || !last) continue;
+    const truth =
+      name === 'binance'
+        ? sim.market.binanceBars(symbol, INTERVAL, first.time.getTime(), last.time.getTime())
+        : sim.market.polygonBars(symbol, 1, 'minute', first.time.getTime(), last.time.getTime());
+    const seen = new Map<number, number>();
+    let previousMs = -Infinity;
+    for (const bar of list) {
+      const openMs = bar.time.getTime();
+      if (openMs <= previousMs) outOfOrder++;
+      previousMs = openMs;
+      seen.set(openMs, (seen.get(openMs) ?? 0) + 1);
+    }
+    for (const count of seen.values()) if (count > 1) duplicated += count - 1;
+    const byOpen = new Map(list.map((bar) => [bar.time.getTime(), bar]));
+    for (const expected of truth) {
+      const got = byOpen.get(expected.openTimeMs);
+      if (!got) {
+        lost++;
+        continue;
+      }
+      if (
+        got.open !== expected.open ||
+        got.high !== expected.high ||
+        got.low !== expected.low ||
+        got.close !== expected.close ||
+        got.volume !== expected.volume
+      ) {
+        wrongValues++;
+      }
+    }
+  }
+  const storedKeys = new Set(stored.map((bar) => `${bar.symbol}@${bar.time.getTime()}`));
+  return {
+    provider: name,
+    bars,
+    stored: storedKeys.size,
+    lost,
+    duplicated,
+    wrongValues,
+    outOfOrder,
+  };
+}
+
+async function injectFaults(
+  sim: Simulator,
+  meanEveryMs: number,
+  seed: number,
+  counts: Record<string, number>,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<void> {
+  let state = seed >>> 0 || 1;
+  const random = () => {
+    // xorshift32: a reproducible fault schedule for a given seed
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32;
+  };
+  while (!signal.aborted) {
+    const waitMs = meanEveryMs * (0.5 + random());
+    const aborted = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(false);
+      }, waitMs);
+      const onAbort = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    if (aborted) break;
+    const fault = FAULTS[Math.floor(random() * FAULTS.length)] as FaultName;
+    const venue = random() < 0.5 ? 'binance' : 'polygon';
+    counts[fault] = (counts[fault] ?? 0) + 1;
+    log(`fault: ${fault} on ${venue}`);
+    switch (fault) {
+      case 'drop':
+        sim.faults.dropConnections(venue);
+        break;
+      case 'refuse':
+        sim.faults.refuseConnections(800, venue);
+        sim.faults.dropConnections(venue);
+        break;
+      case 'silence':
+        sim.faults.goSilent(venue);
+        break;
+      case 'malformed':
+        sim.faults.sendMalformed(3, venue);
+        break;
+      case 'http429':
+        sim.faults.failHttp(2, 429, { retryAfterSec: 1, venue });
+        break;
+      case 'http5xx':
+        sim.faults.failHttp(2, random() < 0.5 ? 500 : 503, { venue });
+        break;
+    }
+  }
+}
