@@ -16,6 +16,17 @@ export const KLINES_PAGE_LIMIT = 1000;
 export const DEFAULT_WEIGHT_LIMIT = 6000;
 /** PROTOCOLS.md §1.6 limits: streams per connection. */
 export const MAX_STREAMS_PER_CONNECTION = 1024;
+/**
+ * Third-party probes [obs]: stream.binance.com rejects WebSocket URLs longer than about 8004
+ * characters. Our choice: keep the combined-stream URL well under that and SUBSCRIBE the rest.
+ */
+export const MAX_STREAM_URL_LENGTH = 4000;
+/** [obs] A SUBSCRIBE of ~437 streams fails silently; our choice: at most 200 per message. */
+export const SUBSCRIBE_BATCH = 200;
+/** PROTOCOLS.md §1.6: 5 incoming messages/s per connection (pongs count); we send at most 4. */
+export const CONTROL_MESSAGE_GAP_MS = 250;
+/** Our choice: how long to wait for the reply to one SUBSCRIBE. */
+export const SUBSCRIBE_REPLY_TIMEOUT_MS = 10_000;
 /** PROTOCOLS.md §1.6 limits: the server cuts a connection after 24 h. */
 export const CONNECTION_LIFETIME_MS = 24 * 60 * 60 * 1000;
 /** Our choice: rotate this long before the cut (default `maxConnectionAgeMs` = 23 h 50 min). */

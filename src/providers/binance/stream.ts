@@ -1,8 +1,21 @@
+import { sleep } from '../../core/abort.js';
 import { MarketDataError } from '../../core/errors.js';
 import { nextBucketStartMs } from '../../core/intervals.js';
 import type { Interval, MarketData } from '../../core/types.js';
-import type { ConnectionPlan, FrameSink, StreamAdapter } from '../../stream/adapter.js';
-import { klineStreamName, MAX_STREAMS_PER_CONNECTION } from './protocol.js';
+import type {
+  ConnectionPlan,
+  FrameSink,
+  HandshakeContext,
+  StreamAdapter,
+} from '../../stream/adapter.js';
+import {
+  CONTROL_MESSAGE_GAP_MS,
+  klineStreamName,
+  MAX_STREAM_URL_LENGTH,
+  MAX_STREAMS_PER_CONNECTION,
+  SUBSCRIBE_BATCH,
+  SUBSCRIBE_REPLY_TIMEOUT_MS,
+} from './protocol.js';
 import { type BinanceRest, binanceBarId, decimal } from './rest.js';
 
 /** How symbols are spread over sockets. */
@@ -107,31 +120,104 @@ export function normalizeWsBase(url: string): string {
   return url.replace(/\/+$/, '').replace(/\/(ws|stream)$/, '');
 }
 
-/** Sockets for `symbols`: one raw stream each, or combined sockets of up to 1024 streams. */
+/** A socket plan plus the streams to SUBSCRIBE after connecting (those past the URL budget). */
+export interface BinanceConnectionPlan extends ConnectionPlan {
+  subscribeAfterOpen: string[];
+}
+
+/**
+ * Sockets for `symbols`: one raw stream each, or combined sockets of up to 1024 streams. A
+ * combined socket names as many streams in its URL as fit {@link MAX_STREAM_URL_LENGTH}; the
+ * rest are subscribed live once it is open.
+ */
 export function binanceConnectionPlans(
   wsBaseUrl: string,
   symbols: readonly string[],
   interval: Interval,
   mode: BinanceConnectionMode,
-): ConnectionPlan[] {
+): BinanceConnectionPlan[] {
   const base = normalizeWsBase(wsBaseUrl);
   if (mode === 'per-symbol') {
     return symbols.map((symbol) => {
       const name = klineStreamName(symbol, interval);
-      return { id: `binance:${name}`, url: `${base}/ws/${name}`, symbols: [symbol] };
+      const url = `${base}/ws/${name}`;
+      return { id: `binance:${name}`, url, symbols: [symbol], subscribeAfterOpen: [] };
     });
   }
-  const plans: ConnectionPlan[] = [];
+  const plans: BinanceConnectionPlan[] = [];
   for (let i = 0; i < symbols.length; i += MAX_STREAMS_PER_CONNECTION) {
     const group = symbols.slice(i, i + MAX_STREAMS_PER_CONNECTION);
     const names = group.map((symbol) => klineStreamName(symbol, interval));
+    let url = `${base}/stream?streams=${names[0] ?? ''}`;
+    let inUrl = 1;
+    while (
+      inUrl < names.length &&
+      url.length + 1 + (names[inUrl]?.length ?? 0) <= MAX_STREAM_URL_LENGTH
+    ) {
+      url += `/${names[inUrl]}`;
+      inUrl++;
+    }
     plans.push({
       id: `binance:combined#${plans.length}`,
-      url: `${base}/stream?streams=${names.join('/')}`,
+      url,
       symbols: group,
+      subscribeAfterOpen: names.slice(inUrl),
     });
   }
   return plans;
+}
+
+/**
+ * SUBSCRIBEs `streams` in batches, pacing control messages under the 5/s limit and waiting for
+ * each reply (PROTOCOLS.md §1.6). Data frames that arrive meanwhile are given back to the engine.
+ */
+export async function subscribeStreams(
+  context: HandshakeContext,
+  streams: string[],
+): Promise<void> {
+  const held: string[] = [];
+  try {
+    for (let i = 0, id = 1; i < streams.length; i += SUBSCRIBE_BATCH, id++) {
+      if (i > 0) await sleep(CONTROL_MESSAGE_GAP_MS, context.signal);
+      const params = streams.slice(i, i + SUBSCRIBE_BATCH);
+      context.send(JSON.stringify({ method: 'SUBSCRIBE', params, id }));
+      for (;;) {
+        const frame = await context.nextFrame(SUBSCRIBE_REPLY_TIMEOUT_MS);
+        const reply = subscribeReply(frame, id);
+        if (reply === undefined) {
+          held.push(frame);
+          continue;
+        }
+        if (reply.error !== undefined) {
+          throw new MarketDataError(
+            'PROTOCOL',
+            `${context.plan.id}: Binance refused SUBSCRIBE of ${params.length} streams: ${reply.error}`,
+            { fatal: false },
+          );
+        }
+        break;
+      }
+    }
+  } finally {
+    for (let i = held.length - 1; i >= 0; i--) context.unread(held[i] as string);
+  }
+}
+
+function subscribeReply(frame: string, id: number): { error?: string } | undefined {
+  // Replies are small; data frames are not parsed here, only recognised as "not our reply".
+  if (frame.length > 512 || !frame.includes('"id"')) return undefined;
+  try {
+    const message = JSON.parse(frame) as {
+      id?: unknown;
+      error?: { code?: unknown; msg?: unknown };
+    };
+    if (message.id !== id) return undefined;
+    if (message.error)
+      return { error: `${String(message.error.code)} ${String(message.error.msg)}` };
+    return {};
+  } catch {
+    return undefined;
+  }
 }
 
 /** The Binance side of the shared stream engine. */
@@ -143,6 +229,7 @@ export function binanceStreamAdapter(options: {
   connection: BinanceConnectionMode;
 }): StreamAdapter {
   const { rest, symbols, interval } = options;
+  const subscribeLater = new Map<string, string[]>();
   return {
     venue: 'binance',
     // Binance pushes every 1–2 s; a stream for an unknown symbol answers pings but never sends
@@ -151,8 +238,20 @@ export function binanceStreamAdapter(options: {
     // Binance emits a bar for every interval, even without trades (PROTOCOLS.md §1.5).
     nextOpenMs: (openMs) => nextBucketStartMs(interval, openMs),
     prepare: (signal) => rest.validateSymbols(symbols, signal),
-    connections: () =>
-      binanceConnectionPlans(options.wsBaseUrl, symbols, interval, options.connection),
+    connections: () => {
+      const plans = binanceConnectionPlans(
+        options.wsBaseUrl,
+        symbols,
+        interval,
+        options.connection,
+      );
+      for (const plan of plans) subscribeLater.set(plan.id, plan.subscribeAfterOpen);
+      return plans;
+    },
+    handshake: async (context) => {
+      const streams = subscribeLater.get(context.plan.id);
+      if (streams !== undefined && streams.length > 0) await subscribeStreams(context, streams);
+    },
     parse: parseKlineFrame,
     backfill: (symbol, afterOpenMs, signal) =>
       rest.closedBarsAfter(symbol, interval, afterOpenMs, signal),

@@ -120,11 +120,13 @@ describe('binanceConnectionPlans', () => {
         id: 'binance:btcusdt@kline_1m',
         url: 'wss://x:9443/ws/btcusdt@kline_1m',
         symbols: ['BTCUSDT'],
+        subscribeAfterOpen: [],
       },
       {
         id: 'binance:ethusdt@kline_1m',
         url: 'wss://x:9443/ws/ethusdt@kline_1m',
         symbols: ['ETHUSDT'],
+        subscribeAfterOpen: [],
       },
     ]);
   });
