@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { MarketData } from '../src/core/types.js';
 import { BinanceProvider } from '../src/providers/binance/provider.js';
 import { startSimulator } from '../src/simulator/index.js';
@@ -9,8 +12,31 @@ function rssMb(): number {
   return process.memoryUsage().rss / MB;
 }
 
+interface ScaleCase {
+  symbolCount: number;
+  seconds: number;
+  consumeDelayMs: number;
+  flood?: { barsPerStream: number; ratePerSec: number };
+}
+interface ScaleResult {
+  peakRssMb: number;
+  bars: number;
+  baseRssMb: number;
+}
+
+/** Runs one case in a fresh Node process, so earlier benchmarks do not inflate its RSS. */
+async function inChild(scaleCase: ScaleCase): Promise<ScaleResult> {
+  const script = fileURLToPath(import.meta.url);
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--expose-gc', script, JSON.stringify(scaleCase)],
+    { maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as ScaleResult;
+}
+
 /** Streams `symbolCount` symbols on combined sockets for `seconds`; returns peak RSS and bars. */
-async function streamFor(
+export async function streamFor(
   symbolCount: number,
   seconds: number,
   consumeDelayMs: number,
@@ -69,11 +95,11 @@ function touch(bar: MarketData): number {
  */
 export const scaleBench: Bench = async () => {
   const rows: BenchRow[] = [];
-  const small = await streamFor(10, 10, 0);
-  const large = await streamFor(1000, 10, 0);
+  const small = await inChild({ symbolCount: 10, seconds: 10, consumeDelayMs: 0 });
+  const large = await inChild({ symbolCount: 1000, seconds: 10, consumeDelayMs: 0 });
   rows.push({
     name: 'scale: RSS, 1000 symbols streaming',
-    workload: `Binance combined, 1m bars at 60x (1000 symbols: ${large.bars} bars in 10 s), peak RSS`,
+    workload: `Binance combined, 1m bars at 60x (1000 symbols: ${large.bars} bars in 10 s); peak RSS of a fresh process that also runs the simulator`,
     value: large.peakRssMb,
     baseline: '10 symbols',
     baselineValue: small.peakRssMb,
@@ -83,8 +109,8 @@ export const scaleBench: Bench = async () => {
   });
   // 200 streams flooded at 2000 bars/s; the slow consumer takes 5 ms per bar (200 bars/s).
   const flood = { barsPerStream: 1000, ratePerSec: 2000 };
-  const fast = await streamFor(200, 30, 0, flood);
-  const slow = await streamFor(200, 30, 5, flood);
+  const fast = await inChild({ symbolCount: 200, seconds: 30, consumeDelayMs: 0, flood });
+  const slow = await inChild({ symbolCount: 200, seconds: 30, consumeDelayMs: 5, flood });
   rows.push({
     name: 'scale: RSS, consumer 10x slower than feed',
     workload: `200 symbols flooded at 2000 bars/s for 30 s; slow consumer 5 ms/bar read ${slow.bars} bars, fast one ${fast.bars}`,
@@ -97,3 +123,15 @@ export const scaleBench: Bench = async () => {
   });
   return rows;
 };
+
+// As a child of scaleBench: `node scale.js '{"symbolCount":…}'` prints one JSON result line.
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2]) {
+  const scaleCase = JSON.parse(process.argv[2]) as ScaleCase;
+  const result = await streamFor(
+    scaleCase.symbolCount,
+    scaleCase.seconds,
+    scaleCase.consumeDelayMs,
+    scaleCase.flood,
+  );
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
