@@ -211,4 +211,21 @@ describe('argo-market', () => {
     const stored = await readParquetBars(join(out, 'stream_data_binance_1s.parquet'));
     expect(stored.length).toBeGreaterThanOrEqual(lines.length);
   });
+
+  it('runs the simulator until Ctrl-C, printing URLs that answer', async () => {
+    const child = spawnCli(['simulate', '--speed', '60', '--seed', '3']);
+    const lines = await untilLines(child, 5);
+    const restUrl =
+      lines
+        .find((l) => l.startsWith('binance REST'))
+        ?.split(/\s+/)
+        .at(-1) ?? '';
+    expect(restUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(lines.find((l) => l.startsWith('polygon key'))).toMatch(/^polygon key\s+\S{8,}$/);
+    const ping = await fetch(`${restUrl}/api/v3/ping`);
+    expect(await ping.json()).toEqual({});
+    child.kill('SIGINT');
+    const [code] = await once(child, 'close');
+    expect(code).toBe(0);
+  });
 });
