@@ -28,10 +28,11 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     return `unknown option(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
   }
+  // zod leaves `input` out of issues, so only its message tells a missing field from a value of
+  // the wrong type ("expected number, received string" must not read "is required").
   if (
     issue.code === 'invalid_type' &&
-    issue.input === undefined &&
-    /^Invalid input/.test(issue.message)
+    /^Invalid input.*, received undefined$/.test(issue.message)
   ) {
     return 'is required';
   }

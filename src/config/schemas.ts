@@ -169,6 +169,15 @@ export const dateInput = z
       ctx.addIssue({ code: 'custom', message: `'${s}' is not a real calendar date` });
       return z.NEVER;
     }
+    // Exchanges count time in ms since 1970 (Binance rejects negative times; no venue has bars
+    // before then), so an earlier date is a typo, not a request for 2,000 years of bars.
+    if (ms < 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `'${s}' is before 1970-01-01; no exchange has bars then`,
+      });
+      return z.NEVER;
+    }
     return new Date(ms);
   });
 
@@ -178,12 +187,20 @@ const downloadBase = z.object({
   interval: intervalSchema,
 });
 
-function endNotBeforeStart(
+function checkDateRange(
   value: { startDate: Date; endDate: Date },
   ctx: z.core.$RefinementCtx,
 ): void {
-  // Runs even when a date failed to parse; only compare two real dates.
+  // Runs even when a date failed to parse; only compare real dates.
   const { startDate, endDate } = value;
+  if (startDate instanceof Date && startDate.getTime() > Date.now()) {
+    // No bar of a range that starts later has closed yet: the download could only be empty.
+    ctx.addIssue({
+      code: 'custom',
+      path: ['startDate'],
+      message: 'is in the future; no bar in the range has closed yet',
+    });
+  }
   if (!(startDate instanceof Date) || !(endDate instanceof Date)) return;
   if (endDate.getTime() < startDate.getTime()) {
     ctx.addIssue({ code: 'custom', path: ['endDate'], message: 'must not be before startDate' });
@@ -200,7 +217,7 @@ export const binanceDownloadSchema = downloadBase
       .meta({ description: 'Symbol to download, e.g. BTCUSDT' }),
   })
   .strict()
-  .superRefine(endNotBeforeStart);
+  .superRefine(checkDateRange);
 
 /** Polygon download config. */
 export const polygonDownloadSchema = downloadBase
@@ -212,7 +229,7 @@ export const polygonDownloadSchema = downloadBase
     apiKey: polygonStreamSchema.shape.apiKey,
   })
   .strict()
-  .superRefine(endNotBeforeStart);
+  .superRefine(checkDateRange);
 
 /** Validated Binance stream config, defaults applied. */
 export type BinanceStreamConfig = z.output<typeof binanceStreamSchema>;

@@ -30,15 +30,16 @@ export function checkBar(bar: MarketData, outputPath: string): CheckedBar {
     typeof bar.symbol !== 'string' ||
     bar.symbol === '' ||
     typeof bar.id !== 'string' ||
-    typeof bar.open !== 'number' ||
-    typeof bar.high !== 'number' ||
-    typeof bar.low !== 'number' ||
-    typeof bar.close !== 'number' ||
-    typeof bar.volume !== 'number'
+    // NaN and Infinity are numbers, but a Parquet file of bars must not carry them.
+    !Number.isFinite(bar.open) ||
+    !Number.isFinite(bar.high) ||
+    !Number.isFinite(bar.low) ||
+    !Number.isFinite(bar.close) ||
+    !Number.isFinite(bar.volume)
   ) {
     throw new MarketDataError(
       'WRITER',
-      `invalid bar for ${outputPath}: ${describeBar(bar)}; a bar needs a non-empty symbol, a valid Date time, a string id and numeric OHLCV`,
+      `invalid bar for ${outputPath}: ${describeBar(bar)}; a bar needs a non-empty symbol, a valid Date time, a string id and finite numeric OHLCV`,
       { fatal: true },
     );
   }
@@ -82,7 +83,9 @@ export function bindBar(statement: DuckDBPreparedStatement, checked: CheckedBar)
 
 /** The message part of anything thrown, for error texts. */
 export function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const text = error instanceof Error ? error.message : String(error);
+  // DuckDB appends the SQL and a caret on further lines; a message stays one line.
+  return text.split('\n', 1)[0]?.trim() ?? '';
 }
 
 /** A `WRITER` error that names the file and carries the cause. */

@@ -1,4 +1,4 @@
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { mkdir, realpath, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { debuglog } from 'node:util';
 import {
@@ -19,7 +19,6 @@ import {
   checkBar,
   MARKET_DATA_COLUMNS_SQL,
   MARKET_DATA_SELECT_SQL,
-  reasonOf,
   writerError,
 } from './parquet-schema.js';
 
@@ -109,6 +108,8 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
   #tail: Promise<void> = Promise.resolve();
   #refresher: ParquetRefresher | undefined;
   #storeKey: string | undefined;
+  /** This initialize created the store file (so a failed initialize removes it again). */
+  #createdStore = false;
 
   /**
    * @param dataDir directory of the output; created by `initialize`
@@ -173,6 +174,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
       await this.#open();
     } catch (error) {
       this.#release();
+      await this.#removeCreatedStore();
       throw error;
     }
     this.#state = 'open';
@@ -181,9 +183,11 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
     } catch (error) {
       // Leave the writer as if initialize had not run, so it can be retried or dropped.
       this.#release();
+      await this.#removeCreatedStore();
       this.#state = 'new';
       throw error;
     }
+    this.#createdStore = false;
   }
 
   /** Stores one bar (replacing a stored bar of the same symbol and time); durable on resolve. */
@@ -286,6 +290,10 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
     await this.#claimStore();
     try {
       await removeStaleExports(this.#parquetPath);
+      this.#createdStore = !(await stat(this.#storePath).then(
+        () => true,
+        () => false,
+      ));
       this.#instance = await DuckDBInstance.create(this.#storePath);
     } catch (error) {
       throw writerError(
@@ -339,11 +347,20 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
       );
     } catch (error) {
       throw writerError(
-        `existing file cannot be read as a Parquet file of bars (${reasonOf(error)}). It was left untouched; move it aside or delete it, then initialize again`,
+        'existing file cannot be read as a Parquet file of bars; it was left untouched: move it aside or delete it, then initialize again',
         this.#parquetPath,
         error,
       );
     }
+  }
+
+  // A store this failed initialize created holds nothing of value (at most rows merged from the
+  // Parquet file, which stays); leaving it would be a half-made output beside the user's file.
+  async #removeCreatedStore(): Promise<void> {
+    if (!this.#createdStore) return;
+    this.#createdStore = false;
+    await rm(this.#storePath, { force: true });
+    await rm(`${this.#storePath}.wal`, { force: true });
   }
 
   #enqueue(task: () => Promise<void>): Promise<void> {

@@ -103,5 +103,11 @@ function checkDate(date: unknown, field: string): number {
   if (!Number.isFinite(ms)) {
     throw new MarketDataError('CONFIG_INVALID', `${field} must be a valid Date`, { fatal: true });
   }
+  // Binance times are ms since 1970; it has no bars before then.
+  if (ms < 0) {
+    throw new MarketDataError('CONFIG_INVALID', `${field} must not be before 1970-01-01`, {
+      fatal: true,
+    });
+  }
   return ms;
 }

@@ -189,7 +189,8 @@ export function binanceBarId(symbol: string, interval: string, openMs: number): 
 export function decimal(value: unknown): number {
   if (typeof value !== 'string' || value === '') return Number.NaN;
   const n = Number(value);
-  return n >= 0 ? n : Number.NaN;
+  // "Infinity" and "1e999" are numbers to Number(), but no price or volume.
+  return Number.isFinite(n) && n >= 0 ? n : Number.NaN;
 }
 
 /**
