@@ -2,11 +2,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
-import { MarketDataError } from '../../../../src/core/errors.js';
-import { PolygonProvider } from '../../../../src/providers/polygon/provider.js';
-import { PolygonRest } from '../../../../src/providers/polygon/rest.js';
-import { startSimulator } from '../../../../src/simulator/index.js';
-import { JsonLinesWriter, ohlcv } from '../helpers.js';
+import { MarketDataError } from '../../../src/core/errors.js';
+import { PolygonProvider } from '../../../src/providers/polygon/provider.js';
+import { PolygonRest } from '../../../src/providers/polygon/rest.js';
+import { startSimulator } from '../../../src/simulator/index.js';
+import { JsonLinesWriter, ohlcv } from './helpers.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'polygon-download-'));
 afterAll(() => rmSync(DIR, { recursive: true, force: true }));
@@ -39,7 +39,11 @@ describe('PolygonProvider construction', () => {
   });
 
   it('keeps symbols and interval', () => {
-    const polygon = new PolygonProvider({ symbols: ['AAPL', 'MSFT'], interval: '5m', apiKey: 'k-123456' });
+    const polygon = new PolygonProvider({
+      symbols: ['AAPL', 'MSFT'],
+      interval: '5m',
+      apiKey: 'k-123456',
+    });
     expect(polygon.getSymbols()).toEqual(['AAPL', 'MSFT']);
     expect(polygon.getInterval()).toBe('5m');
   });
@@ -61,7 +65,13 @@ describe('PolygonProvider.download', () => {
       onProgress: (current, total) => progress.push([current, total]),
     });
     expect(path).toBe(writer.getOutputPath());
-    const expected = simulator.market.polygonBars('AAPL', 1, 'minute', FROM.getTime(), TO.getTime());
+    const expected = simulator.market.polygonBars(
+      'AAPL',
+      1,
+      'minute',
+      FROM.getTime(),
+      TO.getTime(),
+    );
     expect(expected.length).toBeGreaterThan(1000);
     expect(writer.bars.map((b) => b.time.getTime())).toEqual(expected.map((b) => b.openTimeMs));
     expect(writer.bars.map(ohlcv)).toEqual(expected.map(ohlcv));
@@ -95,7 +105,13 @@ describe('PolygonProvider.download', () => {
       pages.push(page.length);
       bars.push(...page);
     }
-    const expected = simulator.market.polygonBars('MSFT', 1, 'minute', FROM.getTime(), TO.getTime());
+    const expected = simulator.market.polygonBars(
+      'MSFT',
+      1,
+      'minute',
+      FROM.getTime(),
+      TO.getTime(),
+    );
     expect(pages.length).toBeGreaterThan(2);
     expect(simulator.stats.httpRequests('polygon') - before).toBe(pages.length);
     expect(bars.map((b) => b.time.getTime())).toEqual(expected.map((b) => b.openTimeMs));
@@ -106,7 +122,13 @@ describe('PolygonProvider.download', () => {
     const polygon = provider(simulator.polygon.restUrl, simulator.polygon.apiKey);
     const writer = new JsonLinesWriter(join(DIR, 'aapl-1d.jsonl'));
     polygon.configWriter(writer);
-    await polygon.download({ ticker: 'AAPL', startDate: FROM, endDate: TO, multiplier: 1, timespan: 'day' });
+    await polygon.download({
+      ticker: 'AAPL',
+      startDate: FROM,
+      endDate: TO,
+      multiplier: 1,
+      timespan: 'day',
+    });
     expect(writer.bars.length).toBeGreaterThan(0);
     for (const bar of writer.bars) expect(bar.time.getUTCHours()).toBe(5); // EST midnight
   });
@@ -136,9 +158,21 @@ describe('PolygonProvider.download', () => {
     polygon.configWriter(writer);
     simulator.faults.failHttp(2, 429, { retryAfterSec: 1, venue: 'polygon' });
     const startedMs = Date.now();
-    await polygon.download({ ticker: 'AAPL', startDate: FROM, endDate: TO, multiplier: 5, timespan: 'minute' });
+    await polygon.download({
+      ticker: 'AAPL',
+      startDate: FROM,
+      endDate: TO,
+      multiplier: 5,
+      timespan: 'minute',
+    });
     expect(Date.now() - startedMs).toBeGreaterThanOrEqual(950);
-    const expected = simulator.market.polygonBars('AAPL', 5, 'minute', FROM.getTime(), TO.getTime());
+    const expected = simulator.market.polygonBars(
+      'AAPL',
+      5,
+      'minute',
+      FROM.getTime(),
+      TO.getTime(),
+    );
     expect(writer.bars.map((b) => b.time.getTime())).toEqual(expected.map((b) => b.openTimeMs));
   });
 

@@ -1,9 +1,9 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { MarketDataError } from '../../../../src/core/errors.js';
-import type { Interval, MarketData, StatusDetail } from '../../../../src/core/types.js';
-import { PolygonProvider } from '../../../../src/providers/polygon/provider.js';
-import { startSimulator } from '../../../../src/simulator/index.js';
-import { ohlcv } from '../helpers.js';
+import type { MarketDataError } from '../../../src/core/errors.js';
+import type { Interval, MarketData, StatusDetail } from '../../../src/core/types.js';
+import { PolygonProvider } from '../../../src/providers/polygon/provider.js';
+import { startSimulator } from '../../../src/simulator/index.js';
+import { ohlcv } from './helpers.js';
 
 const SIM_START = Date.UTC(2024, 2, 5, 15, 2, 30); // Tuesday 10:02:30 New York, mid-bucket
 
@@ -88,7 +88,10 @@ describe('PolygonProvider.stream against the simulator', () => {
     const { bars, errors } = await collect(polygon, 4);
     expect(errors).toEqual([]);
     expectExactly(simulator, bars, 1, 'minute');
-    expect(statuses[0]).toEqual(['connected', { connection: 'polygon:stocks', symbols: ['AAPL', 'MSFT'] }]);
+    expect(statuses[0]).toEqual([
+      'connected',
+      { connection: 'polygon:stocks', symbols: ['AAPL', 'MSFT'] },
+    ]);
     expect(statuses.at(-1)?.[0]).toBe('disconnected');
     await simulator.stats.untilOpenConnections(0, 'polygon');
   });
