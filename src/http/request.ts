@@ -1,7 +1,6 @@
 import { abortError, sleep } from '../core/abort.js';
 import { type ErrorCode, MarketDataError, redactUrl } from '../core/errors.js';
 import { backoffDelayMs } from '../stream/backoff.js';
-import type { WeightBudget } from './weight-budget.js';
 
 /**
  * Which failures are retried and how long to wait, as data (like undici's RetryHandler).
@@ -37,6 +36,22 @@ export interface ErrorBodyInfo {
 /** Reads a provider's error body; return undefined to fall back to the generic reader. */
 export type ErrorBodyReader = (status: number, bodyText: string) => ErrorBodyInfo | undefined;
 
+/**
+ * Paces the requests that share it (e.g. every window of one download). `WeightBudget` is one;
+ * a provider without weight headers can supply its own.
+ */
+export interface RequestGate {
+  /** How long to wait before the next attempt starts (called once per attempt). */
+  delayMs(): number;
+  /** Every response's headers. */
+  observe?(headers: Headers): void;
+  /**
+   * A 429 arrived (`retryAfterMs` from `Retry-After`, when present): later `delayMs` answers can
+   * hold back every request sharing the gate, not just the one that was refused.
+   */
+  onRateLimited?(retryAfterMs: number | undefined): void;
+}
+
 export interface RequestOptions {
   signal?: AbortSignal | undefined;
   /** Deadline of one attempt (connect + body). */
@@ -46,8 +61,8 @@ export interface RequestOptions {
   retry?: Partial<RetryPolicy>;
   /** Provider-specific error body reader (Binance `{code,msg}`, Polygon `{error|message}`). */
   readErrorBody?: ErrorBodyReader;
-  /** Rate-limit budget: waited on before each attempt, fed with every response's headers. */
-  budget?: WeightBudget;
+  /** Rate-limit budget: waited on before each attempt, fed with every response and 429. */
+  budget?: RequestGate;
   /** Name of the service for messages, e.g. `Binance`. */
   service?: string;
 }
@@ -84,6 +99,7 @@ export async function getJson<T>(
     const result = await attemptOnce<T>(url, options, printable, service);
     if (result.ok) return result.response;
     const failure = result.error;
+    if (failure.code === 'RATE_LIMITED') options.budget?.onRateLimited?.(result.retryAfterMs);
     if (failure.fatal || !result.retryable || attempt >= policy.maxRetries) throw failure;
     attempt += 1;
     if (result.retryAfterMs !== undefined && result.retryAfterMs > policy.maxRetryAfterMs) {
@@ -133,7 +149,7 @@ async function attemptOnce<T>(
         }),
       };
     }
-    options.budget?.observe(response.headers);
+    options.budget?.observe?.(response.headers);
     if (response.ok) {
       try {
         return {

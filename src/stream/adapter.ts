@@ -89,4 +89,17 @@ export interface StreamAdapter {
   handshake?(context: HandshakeContext): Promise<void>;
   parse(frame: string, sink: FrameSink): void;
   backfill(symbol: string, afterOpenMs: number, signal: AbortSignal): Promise<MarketData[]>;
+  /**
+   * Optional: told where a symbol's backfill starts and ends **in the consumer's order**, i.e.
+   * called by the iterator between the items it yields, never when the engine decides. Between
+   * `started` and `done`, the symbol's bars come from REST (and then from the live bars held
+   * meanwhile), so other symbols' bars may run ahead of it in time; after `done`, every bar of
+   * the symbol the backfill covered has been yielded. Each `started` is followed by one `done`
+   * unless the stream ends first. A provider that combines symbols (e.g. closes one symbol's
+   * buckets by another symbol's exchange time) needs this; a plain stream does not.
+   */
+  onBackfill?(symbol: string, phase: BackfillPhase): void;
 }
+
+/** See {@link StreamAdapter.onBackfill}. */
+export type BackfillPhase = 'started' | 'done';

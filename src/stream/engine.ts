@@ -7,7 +7,13 @@ import type {
   StatusListener,
   StreamResult,
 } from '../core/types.js';
-import type { ConnectionPlan, FrameSink, HandshakeContext, StreamAdapter } from './adapter.js';
+import type {
+  BackfillPhase,
+  ConnectionPlan,
+  FrameSink,
+  HandshakeContext,
+  StreamAdapter,
+} from './adapter.js';
 import { orderHeldBars, skipsBars } from './backfill.js';
 import { Backoff, backoffDelayMs } from './backoff.js';
 import { BoundedQueue, QUEUE_END } from './bounded-queue.js';
@@ -54,6 +60,20 @@ interface Live {
 const ROTATE = 'rotate' as const;
 
 /**
+ * A backfill boundary travelling through the queue, so the adapter hears of it in the consumer's
+ * order (see {@link StreamAdapter.onBackfill}). Only queued when the adapter has the hook.
+ */
+class BackfillMark {
+  constructor(
+    readonly symbol: string,
+    readonly phase: BackfillPhase,
+  ) {}
+}
+
+/** What the queue between the sockets and the consumer holds. */
+type QueueItem = StreamResult | BackfillMark;
+
+/**
  * Runs a resilient bar stream for `adapter`: connects every planned socket, answers the
  * heartbeat, reconnects with full-jitter backoff, rotates sockets before the exchange's forced
  * cut (new socket first, then the old one closes), backfills over REST after every reconnect,
@@ -80,7 +100,7 @@ export function runResilientStream(
 
 /** Exposed for tests and benchmarks that need to look inside (queue peak, paused sockets). */
 export class StreamEngine {
-  readonly queue: BoundedQueue<StreamResult>;
+  readonly queue: BoundedQueue<QueueItem>;
   /** Sockets paused for backpressure; resumed together once the queue drains to half. */
   readonly paused = new Set<Connection>();
   /** Number of times a socket was paused (tests read it). */
@@ -100,7 +120,7 @@ export class StreamEngine {
     private readonly adapter: StreamAdapter,
     private readonly options: EngineOptions,
   ) {
-    this.queue = new BoundedQueue<StreamResult>(options.bufferSize, () => this.resumeAll());
+    this.queue = new BoundedQueue<QueueItem>(options.bufferSize, () => this.resumeAll());
   }
 
   async *run(userSignal?: AbortSignal): AsyncGenerator<StreamResult, void, undefined> {
@@ -142,6 +162,10 @@ export class StreamEngine {
         let item = this.queue.take();
         if (item instanceof Promise) item = await item;
         if (item === QUEUE_END) return;
+        if (item instanceof BackfillMark) {
+          this.notifyBackfill(item);
+          continue;
+        }
         yield item;
         if (item[1]?.fatal) return;
       }
@@ -149,6 +173,14 @@ export class StreamEngine {
       userSignal?.removeEventListener('abort', onUserAbort);
       this.stop();
       while (this.tasks.size > 0) await Promise.all(this.tasks);
+    }
+  }
+
+  private notifyBackfill(mark: BackfillMark): void {
+    try {
+      this.adapter.onBackfill?.(mark.symbol, mark.phase);
+    } catch (error) {
+      this.fail(toMarketDataError(error, 'NETWORK', `${this.adapter.venue} backfill hook`, true));
     }
   }
 
@@ -467,6 +499,8 @@ export class StreamEngine {
       return;
     }
     state.backfilling = true;
+    if (this.adapter.onBackfill !== undefined)
+      this.queue.offer(new BackfillMark(symbol, 'started'));
     this.track(this.runBackfill(symbol, state));
   }
 
@@ -513,6 +547,8 @@ export class StreamEngine {
           }
         }
       }
+      // Synchronously after the last held bar, so no live bar of this symbol can slip between.
+      if (this.adapter.onBackfill !== undefined) this.queue.offer(new BackfillMark(symbol, 'done'));
     } catch (error) {
       if (!this.signal.aborted) {
         this.fail(toMarketDataError(error, 'NETWORK', `backfill of ${symbol} failed`, true));

@@ -216,6 +216,56 @@ describe('StreamEngine on real sockets', () => {
     await exchange.untilOpen(0);
   });
 
+  it('tells onBackfill where each backfill starts and ends, in the consumer’s order', async () => {
+    const log: string[] = [];
+    const { exchange, engine } = await setup(
+      [['A', 'B']],
+      {},
+      {
+        onBackfill: (symbol, phase) => log.push(`${symbol}:${phase}`),
+      },
+    );
+    const stream = engine.run();
+    const first = stream.next();
+    await exchange.untilOpen(1);
+    exchange.publish(3);
+    const head = (await first).value as StreamResult;
+    log.push(`${head[0]?.symbol}${(head[0]?.time.getTime() ?? 0) / STEP}`);
+    let bars = 1;
+    for await (const [bar, err] of stream) {
+      if (err) {
+        log.push(err.code);
+        continue;
+      }
+      log.push(`${bar.symbol}${bar.time.getTime() / STEP}`);
+      bars += 1;
+      if (bars === 6 && exchange.connectionsOpened === 1) {
+        exchange.dropAll();
+        exchange.publish(4); // bars 3..6 close while we are away
+        await exchange.untilConnections(2);
+        exchange.publish(2);
+      }
+      if (log.includes('A8') && log.includes('B8')) {
+        // A done mark follows its symbol's last recovered bar: later bars pull it through.
+        if (log.includes('A:done') && log.includes('B:done')) break;
+        exchange.publish(1);
+      }
+    }
+    for (const symbol of ['A', 'B']) {
+      const started = log.indexOf(`${symbol}:started`);
+      const done = log.indexOf(`${symbol}:done`);
+      expect(log.filter((item) => item.startsWith(`${symbol}:`))).toEqual([
+        `${symbol}:started`,
+        `${symbol}:done`,
+      ]);
+      // Marks sit in the consumer's sequence: after the drop, around every recovered bar.
+      expect(started).toBeGreaterThan(log.indexOf('DISCONNECTED'));
+      expect(started).toBeLessThan(log.indexOf(`${symbol}3`));
+      expect(done).toBeGreaterThan(log.indexOf(`${symbol}6`));
+    }
+    await exchange.untilOpen(0);
+  });
+
   it('reports a malformed frame as non-fatal PROTOCOL and goes on', async () => {
     const { exchange, engine } = await setup([['A']]);
     const seen: string[] = [];

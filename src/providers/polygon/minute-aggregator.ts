@@ -1,5 +1,6 @@
 import { bucketStartMs, nextBucketStartMs } from '../../core/intervals.js';
 import type { Interval, MarketData } from '../../core/types.js';
+import type { BackfillPhase, StreamAdapter } from '../../stream/adapter.js';
 
 interface OpenBucket {
   startMs: number;
@@ -112,13 +113,6 @@ function toBar(symbol: string, bucket: OpenBucket): MarketData {
 /** Our choice: a quiet symbol's bucket waits one extra minute of other symbols' exchange time. */
 export const CROSS_SYMBOL_GRACE_MS = 60_000;
 
-interface BackfillTarget {
-  /** Connection (1-based count of completed handshakes) whose backfill this was. */
-  connectionSeq: number;
-  /** The symbol is caught up once a minute at or after this has come out of the engine. */
-  untilMs: number;
-}
-
 /**
  * Turns the engine's minute stream into bars of a larger interval, and decides when exchange time
  * shows a quiet symbol's bucket is over.
@@ -126,18 +120,18 @@ interface BackfillTarget {
  * The engine delivers each symbol's minutes gap-free and in order, including those a REST
  * backfill recovers after a reconnect; but different symbols' backfills run side by side, so one
  * symbol's minutes can come out well ahead of another's. A minute of symbol A therefore proves
- * nothing about symbol B while B's backfill is still under way: from the moment the consumer sees
- * a disconnect until B's backfill (for a later connection) has come out of the engine, B's
- * buckets are closed only by B's own minutes.
+ * nothing about symbol B while B's backfill is under way: between the engine's `started` and
+ * `done` marks for B (which arrive in the consumer's order), B's buckets are closed only by B's
+ * own minutes.
  */
 export class AggregationFlow {
   readonly #aggregator: MinuteAggregator;
   readonly #lastMinuteMs = new Map<string, number>();
-  /** Symbols that had yielded minutes when a disconnect came out, and are not caught up yet. */
+  /** Symbols whose backfill has started but not yet come out of the engine completely. */
   readonly #catchingUp = new Set<string>();
-  readonly #targets = new Map<string, BackfillTarget>();
-  #disconnects = 0;
   #watermarkMs = Number.NEGATIVE_INFINITY;
+  /** A symbol caught up: its buckets may be over by the current watermark already. */
+  #recheck = false;
   readonly #eligible = (symbol: string): boolean => !this.#catchingUp.has(symbol);
 
   constructor(interval: Interval) {
@@ -167,11 +161,11 @@ export class AggregationFlow {
     const own = this.#aggregator.add(minute);
     if (own) done.push(own);
     this.#lastMinuteMs.set(symbol, minuteMs);
-    if (this.#catchingUp.has(symbol)) this.#checkCaughtUp(symbol);
-    if (minuteMs > this.#watermarkMs) {
-      this.#watermarkMs = minuteMs;
+    if (minuteMs > this.#watermarkMs || this.#recheck) {
+      if (minuteMs > this.#watermarkMs) this.#watermarkMs = minuteMs;
+      this.#recheck = false;
       const flushed = this.#aggregator.flushBefore(
-        minuteMs - CROSS_SYMBOL_GRACE_MS,
+        this.#watermarkMs - CROSS_SYMBOL_GRACE_MS,
         this.#eligible,
       );
       if (flushed.length > 1) flushed.sort((a, b) => a.time.getTime() - b.time.getTime());
@@ -180,34 +174,15 @@ export class AggregationFlow {
     return done;
   }
 
-  /** A `DISCONNECTED` error came out of the engine: backfills are about to start. */
-  onDisconnect(): void {
-    this.#disconnects += 1;
-    for (const symbol of this.#lastMinuteMs.keys()) this.#catchingUp.add(symbol);
-    // A backfill may already have returned (the consumer reads behind the engine).
-    for (const symbol of this.#targets.keys()) this.#checkCaughtUp(symbol);
-  }
-
   /**
-   * The adapter's backfill for `symbol` returned, on connection `connectionSeq`; the symbol is
-   * caught up once a minute at or after `untilMs` comes out (the last backfilled minute, or the
-   * newest live minute already parsed and held by the engine).
+   * The engine's backfill marks for `symbol`, in the consumer's order
+   * ({@link StreamAdapter.onBackfill}).
    */
-  onBackfilled(symbol: string, connectionSeq: number, untilMs: number): void {
-    const previous = this.#targets.get(symbol);
-    if (previous && previous.connectionSeq === connectionSeq && previous.untilMs > untilMs) return;
-    this.#targets.set(symbol, { connectionSeq, untilMs });
-    if (this.#catchingUp.has(symbol)) this.#checkCaughtUp(symbol);
-  }
-
-  #checkCaughtUp(symbol: string): void {
-    const target = this.#targets.get(symbol);
-    // A target from a connection before the last disconnect describes an older gap.
-    if (target === undefined || target.connectionSeq <= this.#disconnects) return;
-    const lastMs = this.#lastMinuteMs.get(symbol) ?? Number.NEGATIVE_INFINITY;
-    if (lastMs >= target.untilMs) {
-      this.#catchingUp.delete(symbol);
-      this.#targets.delete(symbol);
+  onBackfill(symbol: string, phase: BackfillPhase): void {
+    if (phase === 'started') {
+      this.#catchingUp.add(symbol);
+    } else if (this.#catchingUp.delete(symbol)) {
+      this.#recheck = true;
     }
   }
 }

@@ -189,7 +189,7 @@ export class PolygonProvider implements Provider {
       rest,
       handshakeTimeoutMs: config.connectTimeoutMs,
       maxCoolDownMs: config.reconnectMaxDelayMs,
-      ...(flow ? { onBackfilled: flow.onBackfilled.bind(flow) } : {}),
+      ...(flow ? { onBackfill: flow.onBackfill.bind(flow) } : {}),
     });
     const engine = runResilientStream(
       adapter,
@@ -216,7 +216,6 @@ export class PolygonProvider implements Provider {
       for await (const item of engine) {
         const [minute, error] = item;
         if (error) {
-          if (error.code === 'DISCONNECTED') flow.onDisconnect();
           yield item;
           continue;
         }

@@ -1,10 +1,13 @@
 // Polygon /v2/aggs over REST (PROTOCOLS.md §2.2): paging by next_url, rate limits, errors.
 
-import { abortError, sleep } from '../../core/abort.js';
 import { MarketDataError, redactUrl } from '../../core/errors.js';
 import type { MarketData, Timespan } from '../../core/types.js';
-import { parseRetryAfterMs } from '../../http/request.js';
-import { backoffDelayMs } from '../../stream/backoff.js';
+import {
+  type ErrorBodyReader,
+  genericErrorBody,
+  getJson,
+  type RequestGate,
+} from '../../http/request.js';
 import {
   AGGS_PAGE_LIMIT,
   type AggsResponse,
@@ -42,14 +45,12 @@ export interface AggsPage {
  */
 export class PolygonRest {
   readonly #options: PolygonRestOptions;
-  /** Local clock before which no request starts (after a 429). */
-  #blockedUntilMs = 0;
-  /** After a 429 without Retry-After we assume the free tier and space requests out. */
-  #minSpacingMs = 0;
-  #lastStartMs = 0;
+  readonly #gate = new PolygonRateGate();
+  readonly #readErrorBody: ErrorBodyReader;
 
   constructor(options: PolygonRestOptions) {
     this.#options = options;
+    this.#readErrorBody = readPolygonErrorBody(options.feed);
   }
 
   /** First-page URL of `multiplier` × `timespan` bars of `ticker` between two ms timestamps. */
@@ -82,9 +83,8 @@ export class PolygonRest {
     signal: AbortSignal,
   ): AsyncGenerator<MarketData[]> {
     let url: URL | undefined = this.aggsUrl(ticker, multiplier, timespan, fromMs, toMs);
-    const what = `${ticker} ${multiplier} ${timespan} bars`;
     while (url !== undefined) {
-      const page = await this.page(url, ticker, what, signal);
+      const page = await this.page(url, ticker, signal);
       yield page.bars;
       const next: URL | undefined =
         page.nextUrl === undefined ? undefined : this.#nextUrl(page.nextUrl);
@@ -115,9 +115,9 @@ export class PolygonRest {
     return out;
   }
 
-  /** One page: GET with retries, then validated and converted. */
-  async page(url: URL, ticker: string, what: string, signal: AbortSignal): Promise<AggsPage> {
-    const body = await this.#getJson(url, what, signal);
+  /** One page: GET with retries (`http/request.ts`, paced by this client's 429 gate), then parsed. */
+  async page(url: URL, ticker: string, signal: AbortSignal): Promise<AggsPage> {
+    const body = await this.#getJson(url, signal);
     return parseAggsResponse(body, ticker, url);
   }
 
@@ -138,137 +138,83 @@ export class PolygonRest {
     }
   }
 
-  async #getJson(url: URL, what: string, signal: AbortSignal): Promise<unknown> {
-    const printable = redactUrl(url);
-    let attempt = 0;
-    while (true) {
-      await this.#waitTurn(signal);
-      let response: Response;
-      try {
-        response = await fetch(url, {
-          headers: { Authorization: `Bearer ${this.#options.apiKey}`, Accept: 'application/json' },
-          signal: AbortSignal.any([signal, AbortSignal.timeout(this.#options.requestTimeoutMs)]),
-        });
-      } catch (cause) {
-        if (signal.aborted) throw abortError(signal, cause);
-        const timedOut = cause instanceof Error && cause.name === 'TimeoutError';
-        const reason = timedOut
-          ? `no answer within ${this.#options.requestTimeoutMs} ms`
-          : cause instanceof Error
-            ? cause.message
-            : String(cause);
-        attempt += 1;
-        if (attempt > this.#options.maxRetries) {
-          throw new MarketDataError(
-            'NETWORK',
-            `GET ${printable} (${what}) failed after ${attempt} attempts: ${reason}`,
-            { fatal: false, cause },
-          );
-        }
-        await sleep(backoffDelayMs(attempt, RETRY_INITIAL_DELAY_MS, RETRY_MAX_DELAY_MS), signal);
-        continue;
-      }
-      if (response.ok) {
-        try {
-          return await response.json();
-        } catch (cause) {
-          if (signal.aborted) throw abortError(signal, cause);
-          throw new MarketDataError('PROTOCOL', `GET ${printable} (${what}): body is not JSON`, {
-            fatal: false,
-            cause,
-          });
-        }
-      }
-      const text = await response.text().catch(() => '');
-      const detail = errorDetail(text);
-      const status = response.status;
-      if (status === 429 || status >= 500) {
-        attempt += 1;
-        if (attempt > this.#options.maxRetries) {
-          throw new MarketDataError(
-            status === 429 ? 'RATE_LIMITED' : 'HTTP',
-            `GET ${printable} (${what}): HTTP ${status}${detail} after ${attempt} attempts; ${
-              status === 429
-                ? 'the plan allows fewer requests per minute (free tier: 5); try again later or lower downloadConcurrency'
-                : 'Polygon is having trouble; try again later'
-            }`,
-            { fatal: false },
-          );
-        }
-        if (status === 429) {
-          this.#onRateLimited(response.headers.get('retry-after'));
-        } else {
-          await sleep(backoffDelayMs(attempt, RETRY_INITIAL_DELAY_MS, RETRY_MAX_DELAY_MS), signal);
-        }
-        continue;
-      }
-      throw httpError(status, detail, printable, what, this.#options.feed);
-    }
-  }
-
-  // Unlike the shared http/request.ts, a 429 here pauses every request of this client (the
-  // windows fetched side by side), and without Retry-After switches to free-tier pacing.
-  #onRateLimited(retryAfter: string | null): void {
-    const retryAfterMs = parseRetryAfterMs(retryAfter);
-    const waitMs =
-      retryAfterMs === undefined
-        ? RATE_LIMIT_FALLBACK_WAIT_MS
-        : Math.min(retryAfterMs, RATE_LIMIT_MAX_WAIT_MS);
-    if (retryAfterMs === undefined) this.#minSpacingMs = RATE_LIMIT_FALLBACK_WAIT_MS;
-    this.#blockedUntilMs = Math.max(this.#blockedUntilMs, Date.now() + waitMs);
-  }
-
-  async #waitTurn(signal: AbortSignal): Promise<void> {
-    while (true) {
-      const nowMs = Date.now();
-      const startAtMs = Math.max(this.#blockedUntilMs, this.#lastStartMs + this.#minSpacingMs);
-      if (startAtMs <= nowMs) break;
-      await sleep(startAtMs - nowMs, signal);
-    }
-    this.#lastStartMs = Date.now();
+  async #getJson(url: URL, signal: AbortSignal): Promise<unknown> {
+    const response = await getJson<unknown>(url, {
+      signal,
+      timeoutMs: this.#options.requestTimeoutMs,
+      headers: { Authorization: `Bearer ${this.#options.apiKey}` },
+      retry: {
+        maxRetries: this.#options.maxRetries,
+        initialDelayMs: RETRY_INITIAL_DELAY_MS,
+        maxDelayMs: RETRY_MAX_DELAY_MS,
+        maxRetryAfterMs: RATE_LIMIT_MAX_WAIT_MS,
+      },
+      readErrorBody: this.#readErrorBody,
+      budget: this.#gate,
+      service: 'Polygon',
+    });
+    return response.body;
   }
 }
 
-/** `: "text"` from a Polygon error body (`error` or `message`, PROTOCOLS.md §2.2), or ''. */
-export function errorDetail(text: string): string {
-  if (text.length === 0) return '';
+/**
+ * The 429 gate shared by every request of one {@link PolygonRest} (the windows of a download
+ * fetched side by side): a 429 holds all of them back, and a 429 without `Retry-After` means the
+ * free tier (PROTOCOLS.md §3.12), so requests are spaced one free-tier slot apart from then on.
+ */
+export class PolygonRateGate implements RequestGate {
+  /** Local clock before which no request starts. */
+  #blockedUntilMs = 0;
+  #minSpacingMs = 0;
+  #nextSlotMs = 0;
+
+  /** Reserves the next slot: two requests asking at once get consecutive slots. */
+  delayMs(nowMs = Date.now()): number {
+    const startAtMs = Math.max(nowMs, this.#blockedUntilMs, this.#nextSlotMs);
+    this.#nextSlotMs = startAtMs + this.#minSpacingMs;
+    return startAtMs - nowMs;
+  }
+
+  onRateLimited(retryAfterMs: number | undefined, nowMs = Date.now()): void {
+    if (retryAfterMs === undefined) this.#minSpacingMs = RATE_LIMIT_FALLBACK_WAIT_MS;
+    const waitMs = Math.min(retryAfterMs ?? RATE_LIMIT_FALLBACK_WAIT_MS, RATE_LIMIT_MAX_WAIT_MS);
+    this.#blockedUntilMs = Math.max(this.#blockedUntilMs, nowMs + waitMs);
+  }
+}
+
+/**
+ * Reads a Polygon error body (`error` or `message`, PROTOCOLS.md §2.2) and says what to do:
+ * 401 is a bad key, 403 a plan without this data (fatal `AUTH_FAILED`, from `http/request.ts`).
+ */
+export function readPolygonErrorBody(feed: 'realtime' | 'delayed'): ErrorBodyReader {
+  return (status, text) => {
+    const said = bodyMessage(text);
+    if (status === 401) {
+      return { message: `${said}; check the key (apiKey or POLYGON_API_KEY)` };
+    }
+    if (status === 403) {
+      return {
+        message: `${said}; your plan does not include this data or timeframe (requested for the ${feed} feed): check the plan's entitlements, or use a range/timespan it covers`,
+      };
+    }
+    if (status === 429) {
+      return {
+        message: `${said}; the plan allows fewer requests per minute (free tier: 5): try again later or lower downloadConcurrency`,
+      };
+    }
+    return { message: said };
+  };
+}
+
+function bodyMessage(text: string): string {
   try {
     const body = JSON.parse(text) as PolygonErrorBody;
     const said = body.error ?? body.message;
-    if (typeof said === 'string' && said.length > 0) return `: "${said}"`;
+    if (typeof said === 'string' && said.length > 0) return said;
   } catch {
-    // not JSON: fall through to a short excerpt
+    // not JSON: fall through to the generic reader's snippet
   }
-  return `: ${text.slice(0, 200)}`;
-}
-
-/** The error for a non-retryable HTTP status, with what the user can do. */
-export function httpError(
-  status: number,
-  detail: string,
-  printableUrl: string,
-  what: string,
-  feed: 'realtime' | 'delayed',
-): MarketDataError {
-  if (status === 401) {
-    return new MarketDataError(
-      'AUTH_FAILED',
-      `Polygon rejected the API key (HTTP 401${detail}) for ${what}. Check the key (apiKey or POLYGON_API_KEY)`,
-      { fatal: true },
-    );
-  }
-  if (status === 403) {
-    return new MarketDataError(
-      'AUTH_FAILED',
-      `Polygon refused ${what} (HTTP 403${detail}): your plan does not include this data or timeframe (requested for the ${feed} feed). Check the plan's entitlements, or use a range/timespan it covers`,
-      { fatal: true },
-    );
-  }
-  return new MarketDataError(
-    'HTTP',
-    `GET ${printableUrl} (${what}) failed: HTTP ${status}${detail}`,
-    { fatal: true },
-  );
+  return genericErrorBody(text).message;
 }
 
 function isResult(value: unknown): value is AggsResult {

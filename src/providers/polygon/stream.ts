@@ -4,6 +4,7 @@ import { sleep } from '../../core/abort.js';
 import { MarketDataError } from '../../core/errors.js';
 import type { MarketData } from '../../core/types.js';
 import type {
+  BackfillPhase,
   HandshakeContext as EngineHandshake,
   FrameSink,
   StreamAdapter,
@@ -282,10 +283,10 @@ export interface PolygonAdapterOptions {
   /** Cap on the cool-down after `max_connections` (the engine's reconnect delay cap). */
   maxCoolDownMs: number;
   /**
-   * Called when a backfill for `symbol` returned on connection `connectionSeq`: the symbol has
-   * caught up once a bar at or after `untilMs` comes out of the engine.
+   * Told where each symbol's REST backfill starts and ends in the consumer's order (the engine's
+   * {@link StreamAdapter.onBackfill}); local aggregation uses it to hold cross-symbol closes.
    */
-  onBackfilled?: (symbol: string, connectionSeq: number, untilMs: number) => void;
+  onBackfill?: (symbol: string, phase: BackfillPhase) => void;
 }
 
 /**
@@ -301,10 +302,8 @@ class PolygonAdapter implements StreamAdapter {
   readonly venue = 'polygon';
   // Quiet tickers send nothing for minutes (pre-market, halts); pings and pongs prove the socket.
   readonly livenessFromData = false;
+  readonly onBackfill?: (symbol: string, phase: BackfillPhase) => void;
   readonly #options: PolygonAdapterOptions;
-  readonly #lastParsedMs = new Map<string, number>();
-  /** Completed handshakes; the current connection's number. */
-  #connectionSeq = 0;
   /** Start of the newest bar parsed on the current connection, any ticker (exchange time). */
   #liveStartMs: number | undefined;
   #liveWaiters: (() => void)[] = [];
@@ -313,6 +312,8 @@ class PolygonAdapter implements StreamAdapter {
 
   constructor(options: PolygonAdapterOptions) {
     this.#options = options;
+    // Only when asked: without the hook the engine queues no backfill marks.
+    if (options.onBackfill !== undefined) this.onBackfill = options.onBackfill;
   }
 
   connections() {
@@ -350,7 +351,6 @@ class PolygonAdapter implements StreamAdapter {
         }
       }
     }
-    this.#connectionSeq += 1;
     this.#liveStartMs = undefined;
   }
 
@@ -358,9 +358,6 @@ class PolygonAdapter implements StreamAdapter {
     for (const item of parseFrame(frame, this.#options.ev)) {
       if (item.kind === 'bar') {
         const startMs = item.bar.time.getTime();
-        const symbol = item.bar.symbol;
-        const last = this.#lastParsedMs.get(symbol);
-        if (last === undefined || startMs > last) this.#lastParsedMs.set(symbol, startMs);
         this.#kicks = 0;
         if (this.#liveStartMs === undefined || startMs > this.#liveStartMs) {
           this.#liveStartMs = startMs;
@@ -386,7 +383,6 @@ class PolygonAdapter implements StreamAdapter {
    * trading means nothing is missing yet either.
    */
   async backfill(symbol: string, afterOpenMs: number, signal: AbortSignal): Promise<MarketData[]> {
-    const connectionSeq = this.#connectionSeq;
     while (this.#liveStartMs === undefined) await this.#untilLiveBar(signal);
     const boundMs = this.#liveStartMs;
     const stepMs = this.#options.ev === 'A' ? 1000 : 60_000;
@@ -406,9 +402,6 @@ class PolygonAdapter implements StreamAdapter {
         if (openMs > afterOpenMs && openMs <= boundMs) bars.push(bar);
       }
     }
-    const lastBackfilledMs = bars[bars.length - 1]?.time.getTime() ?? Number.NEGATIVE_INFINITY;
-    const lastParsedMs = this.#lastParsedMs.get(symbol) ?? Number.NEGATIVE_INFINITY;
-    this.#options.onBackfilled?.(symbol, connectionSeq, Math.max(lastBackfilledMs, lastParsedMs));
     return bars;
   }
 

@@ -119,36 +119,30 @@ describe('AggregationFlow', () => {
     const flow = new AggregationFlow('5m');
     flow.onMinute(minute('AAPL', 0, 1, 1, 1, 1, 1));
     flow.onMinute(minute('MSFT', 0, 5, 5, 5, 5, 5));
-    flow.onDisconnect();
-    // Reconnect (connection 2): MSFT's backfill comes out first and runs far ahead.
-    flow.onBackfilled('MSFT', 2, 9 * MIN + T0);
+    // Reconnect: both backfills start; MSFT's comes out first and runs far ahead.
+    flow.onBackfill('AAPL', 'started');
+    flow.onBackfill('MSFT', 'started');
     const early: MarketData[] = [];
     for (let m = 1; m <= 9; m += 1) early.push(...flow.onMinute(minute('MSFT', m, 5, 5, 5, 5, 5)));
-    expect(early.map((b) => b.symbol)).toEqual(['MSFT']); // not AAPL: its minutes 1–4 are pending
-    flow.onBackfilled('AAPL', 2, T0 + 4 * MIN);
+    flow.onBackfill('MSFT', 'done');
+    early.push(...flow.onMinute(minute('MSFT', 10, 5, 5, 5, 5, 5)));
+    expect(early.map((b) => b.symbol)).toEqual(['MSFT', 'MSFT']); // not AAPL: minutes 1–4 pending
     expect(flow.onMinute(minute('AAPL', 3, 2, 9, 0.5, 2, 2))).toEqual([]);
-    const done = flow.onMinute(minute('AAPL', 4, 2, 2, 2, 3, 3));
-    expect(done).toHaveLength(0);
-    // Caught up: the next exchange minute from anyone flushes AAPL's complete bucket.
+    expect(flow.onMinute(minute('AAPL', 4, 2, 2, 2, 3, 3))).toEqual([]);
+    flow.onBackfill('AAPL', 'done');
+    // Caught up: the next minute from anyone flushes AAPL's complete bucket, even an older one.
     const flushed = flow.onMinute(minute('MSFT', 10, 5, 5, 5, 5, 5));
-    expect(flushed.find((b) => b.symbol === 'AAPL')).toMatchObject({
-      open: 1,
-      high: 9,
-      low: 0.5,
-      close: 3,
-      volume: 6,
-    });
+    expect(flushed.map((b) => [b.symbol, b.time.getTime()])).toEqual([['AAPL', T0]]);
+    expect(flushed[0]).toMatchObject({ open: 1, high: 9, low: 0.5, close: 3, volume: 6 });
   });
 
-  it('ignores a backfill target from a connection before the latest disconnect', () => {
+  it('a symbol stays held until its own backfill is done, whatever others do', () => {
     const flow = new AggregationFlow('5m');
     flow.onMinute(minute('AAPL', 0, 1, 1, 1, 1, 1));
     flow.onMinute(minute('MSFT', 0, 1, 1, 1, 1, 1));
-    flow.onDisconnect();
-    flow.onBackfilled('AAPL', 2, T0); // connection 2's backfill: nothing new
-    flow.onDisconnect(); // connection 2 dropped too, before AAPL's next backfill
+    flow.onBackfill('AAPL', 'started');
     expect(flow.onMinute(minute('MSFT', 7, 1, 1, 1, 1, 1)).map((b) => b.symbol)).toEqual(['MSFT']);
-    flow.onBackfilled('AAPL', 3, T0);
+    flow.onBackfill('AAPL', 'done');
     expect(flow.onMinute(minute('MSFT', 8, 1, 1, 1, 1, 1)).map((b) => b.symbol)).toEqual(['AAPL']);
   });
 });

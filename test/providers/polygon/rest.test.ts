@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
-  errorDetail,
-  httpError,
+  PolygonRateGate,
   PolygonRest,
   parseAggsResponse,
   planWindows,
+  readPolygonErrorBody,
 } from '../../../src/providers/polygon/rest.js';
 
 const DAY = 86_400_000;
@@ -71,20 +71,26 @@ describe('aggregates responses', () => {
     );
   });
 
-  it('reads `error` or `message` from error bodies', () => {
-    expect(errorDetail('{"status":"ERROR","error":"Unknown API Key"}')).toBe(': "Unknown API Key"');
-    expect(errorDetail('{"status":"NOT_AUTHORIZED","message":"You are not entitled"}')).toBe(
-      ': "You are not entitled"',
+  it('reads `error` or `message` from error bodies, with what to do', () => {
+    const read = readPolygonErrorBody('delayed');
+    expect(read(401, '{"status":"ERROR","error":"Unknown API Key"}')?.message).toMatch(
+      /^Unknown API Key; check the key/,
     );
-    expect(errorDetail('')).toBe('');
+    expect(
+      read(403, '{"status":"NOT_AUTHORIZED","message":"You are not entitled"}')?.message,
+    ).toMatch(/^You are not entitled; your plan .* delayed feed/);
+    expect(read(500, '')?.message).toBe('empty body');
   });
 
-  it('401 and 403 are fatal AUTH_FAILED with a hint', () => {
-    const unauthorized = httpError(401, ': "Unknown API Key"', 'u', 'AAPL 1 day bars', 'realtime');
-    expect([unauthorized.code, unauthorized.fatal]).toEqual(['AUTH_FAILED', true]);
-    expect(unauthorized.message).toMatch(/Unknown API Key.*Check the key/);
-    const forbidden = httpError(403, ': "not entitled"', 'u', 'AAPL 1 day bars', 'delayed');
-    expect(forbidden.message).toMatch(/plan/);
+  it('holds every request back after a 429 and spaces them out without Retry-After', () => {
+    const gate = new PolygonRateGate();
+    expect([gate.delayMs(0), gate.delayMs(0)]).toEqual([0, 0]);
+    gate.onRateLimited(1000, 0);
+    expect(gate.delayMs(0)).toBe(1000);
+    gate.onRateLimited(undefined, 2000); // free tier: one slot per 12 s from now on
+    expect([gate.delayMs(2000), gate.delayMs(2000), gate.delayMs(2000)]).toEqual([
+      12_000, 24_000, 36_000,
+    ]);
   });
 
   it('builds the aggregates URL without the key', () => {

@@ -1,12 +1,14 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
-import { MarketDataError } from '../../../../src/core/errors.js';
-import { PolygonProvider } from '../../../../src/providers/polygon/provider.js';
-import { PolygonRest } from '../../../../src/providers/polygon/rest.js';
-import { startSimulator } from '../../../../src/simulator/index.js';
-import { JsonLinesWriter, ohlcv } from '../helpers.js';
+import { MarketDataError } from '../../../src/core/errors.js';
+import { PolygonProvider } from '../../../src/providers/polygon/provider.js';
+import { PolygonRest } from '../../../src/providers/polygon/rest.js';
+import { startSimulator } from '../../../src/simulator/index.js';
+import { DuckDBWriter } from '../../../src/writers/duckdb-writer.js';
+import { readParquetBars } from '../../../src/writers/parquet-reader.js';
+import { JsonLinesWriter, ohlcv } from './helpers.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'polygon-download-'));
 afterAll(() => rmSync(DIR, { recursive: true, force: true }));
@@ -39,7 +41,11 @@ describe('PolygonProvider construction', () => {
   });
 
   it('keeps symbols and interval', () => {
-    const polygon = new PolygonProvider({ symbols: ['AAPL', 'MSFT'], interval: '5m', apiKey: 'k-123456' });
+    const polygon = new PolygonProvider({
+      symbols: ['AAPL', 'MSFT'],
+      interval: '5m',
+      apiKey: 'k-123456',
+    });
     expect(polygon.getSymbols()).toEqual(['AAPL', 'MSFT']);
     expect(polygon.getInterval()).toBe('5m');
   });
@@ -61,7 +67,13 @@ describe('PolygonProvider.download', () => {
       onProgress: (current, total) => progress.push([current, total]),
     });
     expect(path).toBe(writer.getOutputPath());
-    const expected = simulator.market.polygonBars('AAPL', 1, 'minute', FROM.getTime(), TO.getTime());
+    const expected = simulator.market.polygonBars(
+      'AAPL',
+      1,
+      'minute',
+      FROM.getTime(),
+      TO.getTime(),
+    );
     expect(expected.length).toBeGreaterThan(1000);
     expect(writer.bars.map((b) => b.time.getTime())).toEqual(expected.map((b) => b.openTimeMs));
     expect(writer.bars.map(ohlcv)).toEqual(expected.map(ohlcv));
@@ -95,7 +107,13 @@ describe('PolygonProvider.download', () => {
       pages.push(page.length);
       bars.push(...page);
     }
-    const expected = simulator.market.polygonBars('MSFT', 1, 'minute', FROM.getTime(), TO.getTime());
+    const expected = simulator.market.polygonBars(
+      'MSFT',
+      1,
+      'minute',
+      FROM.getTime(),
+      TO.getTime(),
+    );
     expect(pages.length).toBeGreaterThan(2);
     expect(simulator.stats.httpRequests('polygon') - before).toBe(pages.length);
     expect(bars.map((b) => b.time.getTime())).toEqual(expected.map((b) => b.openTimeMs));
@@ -106,9 +124,55 @@ describe('PolygonProvider.download', () => {
     const polygon = provider(simulator.polygon.restUrl, simulator.polygon.apiKey);
     const writer = new JsonLinesWriter(join(DIR, 'aapl-1d.jsonl'));
     polygon.configWriter(writer);
-    await polygon.download({ ticker: 'AAPL', startDate: FROM, endDate: TO, multiplier: 1, timespan: 'day' });
+    await polygon.download({
+      ticker: 'AAPL',
+      startDate: FROM,
+      endDate: TO,
+      multiplier: 1,
+      timespan: 'day',
+    });
     expect(writer.bars.length).toBeGreaterThan(0);
     for (const bar of writer.bars) expect(bar.time.getUTCHours()).toBe(5); // EST midnight
+  });
+
+  it('writes Parquet with the venue’s bars; the key is in no file, progress message or stderr', async () => {
+    const simulator = await sim();
+    const key = simulator.polygon.apiKey;
+    const polygon = provider(simulator.polygon.restUrl, key);
+    const path = join(DIR, 'aapl-5m.parquet');
+    polygon.configWriter(new DuckDBWriter(path));
+    const texts: string[] = [];
+    const writeStderr = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      texts.push(String(chunk));
+      return writeStderr(chunk, ...rest);
+    }) as typeof process.stderr.write;
+    onTestFinished(() => {
+      process.stderr.write = writeStderr;
+    });
+    simulator.faults.failHttp(1, 503, { venue: 'polygon' }); // a retried failure, logged nowhere
+    await polygon.download({
+      ticker: 'AAPL',
+      startDate: FROM,
+      endDate: TO,
+      multiplier: 5,
+      timespan: 'minute',
+      onProgress: (_current, _total, message) => texts.push(message ?? ''),
+    });
+    const expected = simulator.market.polygonBars(
+      'AAPL',
+      5,
+      'minute',
+      FROM.getTime(),
+      TO.getTime(),
+    );
+    const rows = await readParquetBars(path);
+    expect(rows.map((b) => b.time.getTime())).toEqual(expected.map((b) => b.openTimeMs));
+    expect(rows.map(ohlcv)).toEqual(expected.map(ohlcv));
+    expect(texts.length).toBeGreaterThan(1);
+    for (const text of texts) expect(text).not.toContain(key);
+    expect(readFileSync(path).includes(Buffer.from(key))).toBe(false);
+    expect(readFileSync(path, 'latin1')).not.toContain(key);
   });
 
   it('401 is fatal AUTH_FAILED, says what to do, never shows the key, leaves no file', async () => {
@@ -136,18 +200,31 @@ describe('PolygonProvider.download', () => {
     polygon.configWriter(writer);
     simulator.faults.failHttp(2, 429, { retryAfterSec: 1, venue: 'polygon' });
     const startedMs = Date.now();
-    await polygon.download({ ticker: 'AAPL', startDate: FROM, endDate: TO, multiplier: 5, timespan: 'minute' });
+    await polygon.download({
+      ticker: 'AAPL',
+      startDate: FROM,
+      endDate: TO,
+      multiplier: 5,
+      timespan: 'minute',
+    });
     expect(Date.now() - startedMs).toBeGreaterThanOrEqual(950);
-    const expected = simulator.market.polygonBars('AAPL', 5, 'minute', FROM.getTime(), TO.getTime());
+    const expected = simulator.market.polygonBars(
+      'AAPL',
+      5,
+      'minute',
+      FROM.getTime(),
+      TO.getTime(),
+    );
     expect(writer.bars.map((b) => b.time.getTime())).toEqual(expected.map((b) => b.openTimeMs));
   });
 
-  it('abort stops promptly with ABORTED and leaves no file', async () => {
+  it('abort after the first window is written stops promptly with ABORTED and leaves no file', async () => {
     const simulator = await sim();
     simulator.faults.setRestLatency(300, 'polygon');
     const polygon = provider(simulator.polygon.restUrl, simulator.polygon.apiKey);
-    const writer = new JsonLinesWriter(join(DIR, 'aborted.jsonl'));
-    polygon.configWriter(writer);
+    const dir = join(DIR, 'aborted');
+    mkdirSync(dir);
+    polygon.configWriter(new DuckDBWriter(join(dir, 'aborted.parquet')));
     const ac = new AbortController();
     const download = polygon.download({
       ticker: 'AAPL',
@@ -156,17 +233,19 @@ describe('PolygonProvider.download', () => {
       multiplier: 1,
       timespan: 'minute',
       signal: ac.signal,
+      onProgress: (current) => {
+        // The first window is in the writer and later ones are in flight (300 ms each).
+        if (current > 0 && !ac.signal.aborted) {
+          abortedAtMs = Date.now();
+          ac.abort();
+        }
+      },
     });
-    setTimeout(() => ac.abort(), 50);
-    const startedMs = Date.now();
+    let abortedAtMs = 0;
     const error = await download.catch((e: unknown) => e);
-    expect(Date.now() - startedMs).toBeLessThan(1000);
+    expect(abortedAtMs).toBeGreaterThan(0);
+    expect(Date.now() - abortedAtMs).toBeLessThan(250);
     expect((error as MarketDataError).code).toBe('ABORTED');
-    expect(writer.calls).toEqual(['initialize', 'close']);
-    expect(readFileSafe(writer.getOutputPath())).toBeUndefined();
+    expect(readdirSync(dir)).toEqual([]); // neither the file nor a temporary one
   });
 });
-
-function readFileSafe(path: string): string | undefined {
-  return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
-}

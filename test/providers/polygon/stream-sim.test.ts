@@ -1,9 +1,10 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { MarketDataError } from '../../../../src/core/errors.js';
-import type { Interval, MarketData, StatusDetail } from '../../../../src/core/types.js';
-import { PolygonProvider } from '../../../../src/providers/polygon/provider.js';
-import { startSimulator } from '../../../../src/simulator/index.js';
-import { ohlcv } from '../helpers.js';
+import { WebSocket } from 'ws';
+import type { MarketDataError } from '../../../src/core/errors.js';
+import type { Interval, MarketData, StatusDetail } from '../../../src/core/types.js';
+import { PolygonProvider } from '../../../src/providers/polygon/provider.js';
+import { startSimulator } from '../../../src/simulator/index.js';
+import { ohlcv } from './helpers.js';
 
 const SIM_START = Date.UTC(2024, 2, 5, 15, 2, 30); // Tuesday 10:02:30 New York, mid-bucket
 
@@ -88,14 +89,17 @@ describe('PolygonProvider.stream against the simulator', () => {
     const { bars, errors } = await collect(polygon, 4);
     expect(errors).toEqual([]);
     expectExactly(simulator, bars, 1, 'minute');
-    expect(statuses[0]).toEqual(['connected', { connection: 'polygon:stocks', symbols: ['AAPL', 'MSFT'] }]);
+    expect(statuses[0]).toEqual([
+      'connected',
+      { connection: 'polygon:stocks', symbols: ['AAPL', 'MSFT'] },
+    ]);
     expect(statuses.at(-1)?.[0]).toBe('disconnected');
     await simulator.stats.untilOpenConnections(0, 'polygon');
   });
 
   it('streams A second bars for 1s', async () => {
-    const simulator = await sim(60);
-    const { bars, errors } = await collect(provider(simulator, '1s'), 5);
+    const simulator = await sim(600);
+    const { bars, errors } = await collect(provider(simulator, '1s'), 20);
     expect(errors).toEqual([]);
     expectExactly(simulator, bars, 1, 'second');
     await simulator.stats.untilOpenConnections(0, 'polygon');
@@ -107,6 +111,7 @@ describe('PolygonProvider.stream against the simulator', () => {
     expect(errors).toEqual([]);
     expect(bars[0]?.time.getTime()).toBe(Date.UTC(2024, 2, 5, 15, 0));
     expectExactly(simulator, bars, 5, 'minute');
+    await simulator.stats.untilOpenConnections(0, 'polygon');
   });
 
   it('aggregates 1h bars that equal the venue’s 1h bars', async () => {
@@ -114,15 +119,24 @@ describe('PolygonProvider.stream against the simulator', () => {
     const { bars, errors } = await collect(provider(simulator, '1h'), 2);
     expect(errors).toEqual([]);
     expectExactly(simulator, bars, 1, 'hour');
+    await simulator.stats.untilOpenConnections(0, 'polygon');
   });
 
   it('after forced disconnects, every minute appears once, in order (only no-trade minutes absent)', async () => {
     const simulator = await sim(600);
     const polygon = provider(simulator, '1m');
+    let restBefore = 0;
     const { bars, errors } = await collect(polygon, 14, (_bar, count) => {
-      if (count === 4 || count === 14) simulator.faults.dropConnections('polygon');
+      if (count === 4 || count === 14) {
+        // Refused for ~3-5 sim minutes (speed 600): those minutes can only come from REST.
+        if (count === 4) restBefore = simulator.stats.httpRequests('polygon');
+        simulator.faults.refuseConnections(count === 4 ? 400 : 250, 'polygon');
+        simulator.faults.dropConnections('polygon');
+      }
     });
     expect(errors.map((e) => [e.code, e.fatal])).toContainEqual(['DISCONNECTED', false]);
+    expect(simulator.stats.httpRequests('polygon')).toBeGreaterThan(restBefore);
+
     expect(errors.every((e) => !e.fatal)).toBe(true);
     expect(simulator.stats.wsConnectionsOpened('polygon')).toBeGreaterThanOrEqual(3);
     expectExactly(simulator, bars, 1, 'minute');
@@ -140,6 +154,31 @@ describe('PolygonProvider.stream against the simulator', () => {
     });
     expect(errors.some((e) => e.code === 'DISCONNECTED')).toBe(true);
     expectExactly(simulator, bars, 5, 'minute');
+    await simulator.stats.untilOpenConnections(0, 'polygon');
+  });
+
+  it('explains max_connections when another client takes the key, then recovers', async () => {
+    const simulator = await sim(600);
+    const polygon = provider(simulator, '1m');
+    let intruder: WebSocket | undefined;
+    onTestFinished(() => intruder?.terminate());
+    const { bars, errors } = await collect(polygon, 5, (_bar, count) => {
+      if (count !== 2) return;
+      intruder = new WebSocket(`${simulator.polygon.wsUrl}/stocks`);
+      intruder.on('message', (data) => {
+        if (String(data).includes('"connected"')) {
+          intruder?.send(JSON.stringify({ action: 'auth', params: simulator.polygon.apiKey }));
+        }
+      });
+    });
+    const kicked = errors.find((e) => e.code === 'RATE_LIMITED');
+    expect(kicked?.fatal).toBe(false);
+    expect(kicked?.message).toMatch(/another client authenticated with the same key/);
+    expect(kicked?.message).not.toContain(simulator.polygon.apiKey);
+    expect(errors.every((e) => !e.fatal)).toBe(true);
+    expectExactly(simulator, bars, 1, 'minute');
+    intruder?.terminate();
+    await simulator.stats.untilOpenConnections(0, 'polygon');
   });
 
   it('a rejected key ends the stream with fatal AUTH_FAILED and no reconnect loop', async () => {
