@@ -124,6 +124,7 @@ async function latency(restUrl: string, wsUrl: string, raw: boolean): Promise<nu
         },
         error: (error) => sink.error(error),
         reconnect: (reason) => sink.reconnect(reason),
+        dataLost: () => sink.dataLost(),
       });
     },
   };

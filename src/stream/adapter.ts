@@ -29,6 +29,13 @@ export interface FrameSink {
    */
   error(error: MarketDataError): void;
   /**
+   * Data may have been lost on this socket without a disconnect (e.g. a malformed frame where a
+   * feed with normal gaps cannot tell which bar it carried): the engine backfills every symbol of
+   * the socket over REST, as after a reconnect. Call it once a later bar has shown the feed is
+   * past the loss, so the backfill's range covers it.
+   */
+  dataLost(): void;
+  /**
    * The server announced this socket will close (Binance `serverShutdown`): the engine opens a
    * replacement at once and closes this one after the replacement is up.
    */

@@ -450,6 +450,11 @@ export class StreamEngine {
         if (error.fatal) this.fail(error);
         else this.queue.offer([undefined, error]);
       },
+      dataLost: () => {
+        for (const symbol of live.plan.symbols) {
+          if (this.dedup.last(symbol) !== undefined) this.startBackfill(symbol);
+        }
+      },
       reconnect: (reason) => {
         if (live.rotationRequested) return;
         live.rotationRequested = true;

@@ -306,6 +306,9 @@ class PolygonAdapter implements StreamAdapter {
   readonly #options: PolygonAdapterOptions;
   /** Start of the newest bar parsed on the current connection, any ticker (exchange time). */
   #liveStartMs: number | undefined;
+  // A malformed frame was seen; the next newer bar triggers a REST reconcile (see parse).
+  #lossSuspected = false;
+  #lossSuspectedAfterMs = 0;
   #liveWaiters: (() => void)[] = [];
   /** `max_connections` kicks since data last flowed. */
   #kicks = 0;
@@ -363,9 +366,19 @@ class PolygonAdapter implements StreamAdapter {
           this.#liveStartMs = startMs;
           if (this.#liveWaiters.length > 0) this.#wakeWaiters();
         }
+        if (this.#lossSuspected && startMs > this.#lossSuspectedAfterMs) {
+          // Quiet minutes are normal here, so a bar lost in a malformed frame leaves no visible
+          // gap: reconcile over REST up to this newer bar, which bounds whatever was lost.
+          this.#lossSuspected = false;
+          sink.dataLost();
+        }
         sink.bar(item.bar);
         sink.exchangeTime(item.endMs);
       } else if (item.kind === 'error') {
+        if (item.error.code === 'PROTOCOL' && !this.#lossSuspected) {
+          this.#lossSuspected = true;
+          this.#lossSuspectedAfterMs = this.#liveStartMs ?? 0;
+        }
         sink.error(item.error);
       } else {
         if (item.status === 'max_connections') this.#kicks += 1;

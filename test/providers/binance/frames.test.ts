@@ -45,6 +45,7 @@ function collect(frame: string) {
     error: (error) => errors.push(error),
     exchangeTime: (timeMs) => times.push(timeMs),
     reconnect: (reason) => reconnects.push(reason),
+    dataLost: () => reconnects.push('data lost'),
   };
   parseKlineFrame(frame, sink);
   return { bars, errors, times, reconnects };

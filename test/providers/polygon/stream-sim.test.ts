@@ -143,6 +143,20 @@ describe('PolygonProvider.stream against the simulator', () => {
     await simulator.stats.untilOpenConnections(0, 'polygon');
   });
 
+  it('malformed frames are non-fatal PROTOCOL errors and the minutes they carried come from REST', async () => {
+    const simulator = await sim(600);
+    const polygon = provider(simulator, '1m');
+    const { bars, errors } = await collect(polygon, 12, (_bar, count) => {
+      if (count === 4) simulator.faults.sendMalformed(2, 'polygon');
+    });
+    expect(errors.map((e) => [e.code, e.fatal])).toEqual([
+      ['PROTOCOL', false],
+      ['PROTOCOL', false],
+    ]);
+    expect(simulator.stats.wsConnectionsOpened('polygon')).toBe(1);
+    expectExactly(simulator, bars, 1, 'minute');
+  });
+
   it('5m aggregation stays exact across a disconnect (backfilled minutes reach the buckets)', async () => {
     const simulator = await sim(1200);
     const polygon = provider(simulator, '5m');
