@@ -498,7 +498,7 @@ describe('bad REST answers during a download', () => {
     }
   });
 
-  it.fails('Polygon bar with a negative price → PROTOCOL (polygon/rest.ts accepts it)', async () => {
+  it('Polygon bar with a negative price → PROTOCOL', async () => {
     const row: RestRow = {
       input: 'negative Polygon price',
       provider: 'polygon',

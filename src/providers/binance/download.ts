@@ -1,5 +1,6 @@
 import { BINANCE_SYMBOL_PATTERN } from '../../config/schemas.js';
 import { abortError, throwIfAborted } from '../../core/abort.js';
+import { downloadRangeMs } from '../../core/download-range.js';
 import { MarketDataError, toMarketDataError } from '../../core/errors.js';
 import { bucketStartMs, timespanToInterval } from '../../core/intervals.js';
 import {
@@ -35,13 +36,7 @@ export async function downloadKlines(
   const { signal } = params;
   const symbol = checkTicker(params.ticker);
   const interval = timespanToInterval(params.multiplier, params.timespan);
-  const startMs = checkDate(params.startDate, 'startDate');
-  const endMs = checkDate(params.endDate, 'endDate');
-  if (endMs < startMs) {
-    throw new MarketDataError('CONFIG_INVALID', 'endDate must not be before startDate', {
-      fatal: true,
-    });
-  }
+  const { startMs, endMs } = downloadRangeMs(params);
   throwIfAborted(signal);
   await writer.initialize();
   try {
@@ -96,18 +91,4 @@ function checkTicker(ticker: unknown): string {
     );
   }
   return ticker.toUpperCase();
-}
-
-function checkDate(date: unknown, field: string): number {
-  const ms = date instanceof Date ? date.getTime() : Number.NaN;
-  if (!Number.isFinite(ms)) {
-    throw new MarketDataError('CONFIG_INVALID', `${field} must be a valid Date`, { fatal: true });
-  }
-  // Binance times are ms since 1970; it has no bars before then.
-  if (ms < 0) {
-    throw new MarketDataError('CONFIG_INVALID', `${field} must not be before 1970-01-01`, {
-      fatal: true,
-    });
-  }
-  return ms;
 }

@@ -8,6 +8,7 @@ import {
   polygonStreamSchema,
 } from '../../config/schemas.js';
 import { abortError, throwIfAborted } from '../../core/abort.js';
+import { downloadRangeMs } from '../../core/download-range.js';
 import {
   ConfigError,
   MarketDataError,
@@ -355,9 +356,5 @@ function validateDownload(params: DownloadParams): void {
       { code: 'INVALID_INTERVAL' },
     );
   }
-  const startMs = params.startDate instanceof Date ? params.startDate.getTime() : Number.NaN;
-  const endMs = params.endDate instanceof Date ? params.endDate.getTime() : Number.NaN;
-  if (Number.isNaN(startMs)) throw new ConfigError('startDate', 'startDate must be a valid Date');
-  if (Number.isNaN(endMs)) throw new ConfigError('endDate', 'endDate must be a valid Date');
-  if (endMs < startMs) throw new ConfigError('endDate', 'endDate must not be before startDate');
+  downloadRangeMs(params);
 }

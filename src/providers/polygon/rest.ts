@@ -1,6 +1,7 @@
 // Polygon /v2/aggs over REST (PROTOCOLS.md §2.2): paging by next_url, rate limits, errors.
 
 import { MarketDataError, redactUrl } from '../../core/errors.js';
+import { isPlausibleOhlcv } from '../../core/ohlcv.js';
 import type { MarketData, Timespan } from '../../core/types.js';
 import {
   type ErrorBodyReader,
@@ -220,14 +221,7 @@ function bodyMessage(text: string): string {
 function isResult(value: unknown): value is AggsResult {
   if (typeof value !== 'object' || value === null) return false;
   const r = value as Record<string, unknown>;
-  return (
-    typeof r.o === 'number' &&
-    typeof r.h === 'number' &&
-    typeof r.l === 'number' &&
-    typeof r.c === 'number' &&
-    typeof r.v === 'number' &&
-    Number.isInteger(r.t)
-  );
+  return isPlausibleOhlcv(r.o, r.h, r.l, r.c, r.v) && Number.isInteger(r.t);
 }
 
 /** Validates a /v2/aggs 200 body (PROTOCOLS.md §2.2, §3.11) and converts its results. */

@@ -2,6 +2,7 @@
 
 import { sleep } from '../../core/abort.js';
 import { MarketDataError } from '../../core/errors.js';
+import { isPlausibleOhlcv } from '../../core/ohlcv.js';
 import type { MarketData } from '../../core/types.js';
 import type {
   BackfillPhase,
@@ -40,20 +41,12 @@ function malformed(what: string, raw: string): PolygonFrameItem {
   };
 }
 
-function isFiniteNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
-}
-
 function isAggregate(
   event: Record<string, unknown>,
 ): event is Record<string, unknown> & AggregateEvent {
   return (
     typeof event.sym === 'string' &&
-    isFiniteNumber(event.o) &&
-    isFiniteNumber(event.h) &&
-    isFiniteNumber(event.l) &&
-    isFiniteNumber(event.c) &&
-    isFiniteNumber(event.v) &&
+    isPlausibleOhlcv(event.o, event.h, event.l, event.c, event.v) &&
     Number.isInteger(event.s) &&
     Number.isInteger(event.e)
   );
