@@ -37,6 +37,24 @@ export interface EngineOptions {
   onStatus?: () => StatusListener | undefined;
 }
 
+/** The engine's options from a validated provider config (its resilience fields). */
+export function engineOptions(
+  config: Omit<EngineOptions, 'onStatus'>,
+  onStatus: () => StatusListener | undefined,
+): EngineOptions {
+  return {
+    reconnectInitialDelayMs: config.reconnectInitialDelayMs,
+    reconnectMaxDelayMs: config.reconnectMaxDelayMs,
+    maxReconnectAttempts: config.maxReconnectAttempts,
+    silenceTimeoutMs: config.silenceTimeoutMs,
+    pingIntervalMs: config.pingIntervalMs,
+    maxConnectionAgeMs: config.maxConnectionAgeMs,
+    bufferSize: config.bufferSize,
+    connectTimeoutMs: config.connectTimeoutMs,
+    onStatus,
+  };
+}
+
 interface SymbolState {
   /** A REST backfill is running: live bars wait in `held` so order is kept. */
   backfilling: boolean;

@@ -12,7 +12,7 @@ import type {
   StatusListener,
   StreamResult,
 } from '../../core/types.js';
-import { runResilientStream } from '../../stream/engine.js';
+import { engineOptions, runResilientStream } from '../../stream/engine.js';
 import { downloadKlines } from './download.js';
 import {
   BINANCE_REST_URL,
@@ -131,18 +131,14 @@ export class BinanceProvider implements Provider {
     });
     return runResilientStream(
       adapter,
-      {
-        reconnectInitialDelayMs: config.reconnectInitialDelayMs,
-        reconnectMaxDelayMs: config.reconnectMaxDelayMs,
-        maxReconnectAttempts: config.maxReconnectAttempts,
-        silenceTimeoutMs: config.silenceTimeoutMs,
-        pingIntervalMs: config.pingIntervalMs,
-        maxConnectionAgeMs:
-          config.maxConnectionAgeMs ?? CONNECTION_LIFETIME_MS - ROTATE_BEFORE_CUT_MS,
-        bufferSize: config.bufferSize,
-        connectTimeoutMs: config.connectTimeoutMs,
-        onStatus: () => this.statusListener,
-      },
+      engineOptions(
+        {
+          ...config,
+          maxConnectionAgeMs:
+            config.maxConnectionAgeMs ?? CONNECTION_LIFETIME_MS - ROTATE_BEFORE_CUT_MS,
+        },
+        () => this.statusListener,
+      ),
       signal,
     );
   }

@@ -1,5 +1,6 @@
 import { MarketDataError, toMarketDataError } from '../../core/errors.js';
 import { bucketStartMs, intervalMs, openTimesBetween } from '../../core/intervals.js';
+import { isPlausibleOhlcv } from '../../core/ohlcv.js';
 import type { Interval, MarketData } from '../../core/types.js';
 import { getJson, type RetryPolicy } from '../../http/request.js';
 import { WeightBudget } from '../../http/weight-budget.js';
@@ -233,13 +234,7 @@ export function rowsToClosedBars(
       close: decimal(row[4]),
       volume: decimal(row[5]),
     };
-    if (
-      Number.isNaN(bar.open) ||
-      Number.isNaN(bar.high) ||
-      Number.isNaN(bar.low) ||
-      Number.isNaN(bar.close) ||
-      Number.isNaN(bar.volume)
-    ) {
+    if (!isPlausibleOhlcv(bar.open, bar.high, bar.low, bar.close, bar.volume)) {
       throw badRow(symbol, raw);
     }
     bars.push(bar);

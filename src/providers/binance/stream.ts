@@ -1,6 +1,7 @@
 import { sleep } from '../../core/abort.js';
 import { MarketDataError } from '../../core/errors.js';
 import { nextBucketStartMs } from '../../core/intervals.js';
+import { isPlausibleOhlcv } from '../../core/ohlcv.js';
 import type { Interval, MarketData } from '../../core/types.js';
 import type {
   ConnectionPlan,
@@ -72,13 +73,7 @@ export function parseKlineFrame(frame: string, sink: FrameSink): void {
       close: decimal(k.c),
       volume: decimal(k.v),
     };
-    if (
-      Number.isNaN(bar.open) ||
-      Number.isNaN(bar.high) ||
-      Number.isNaN(bar.low) ||
-      Number.isNaN(bar.close) ||
-      Number.isNaN(bar.volume)
-    ) {
+    if (!isPlausibleOhlcv(bar.open, bar.high, bar.low, bar.close, bar.volume)) {
       sink.error(
         malformed('kline with a price or volume that is not a non-negative number', frame),
       );

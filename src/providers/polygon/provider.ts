@@ -27,7 +27,7 @@ import {
   type StreamResult,
 } from '../../core/types.js';
 import { fetchPagesInOrder } from '../../http/ordered-pages.js';
-import { runResilientStream } from '../../stream/engine.js';
+import { engineOptions, runResilientStream } from '../../stream/engine.js';
 import { AggregationFlow } from './minute-aggregator.js';
 import {
   DEFAULT_REST_BASE_URL,
@@ -194,17 +194,7 @@ export class PolygonProvider implements Provider {
     });
     const engine = runResilientStream(
       adapter,
-      {
-        reconnectInitialDelayMs: config.reconnectInitialDelayMs,
-        reconnectMaxDelayMs: config.reconnectMaxDelayMs,
-        maxReconnectAttempts: config.maxReconnectAttempts,
-        silenceTimeoutMs: config.silenceTimeoutMs,
-        pingIntervalMs: config.pingIntervalMs,
-        maxConnectionAgeMs: config.maxConnectionAgeMs,
-        bufferSize: config.bufferSize,
-        connectTimeoutMs: config.connectTimeoutMs,
-        onStatus: () => this.#onStatus,
-      },
+      engineOptions(config, () => this.#onStatus),
       signal,
     );
     if (flow === undefined) {
