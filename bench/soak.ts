@@ -30,6 +30,8 @@ export interface SoakVenueReport {
   duplicated: number;
   wrongValues: number;
   outOfOrder: number;
+  /** Up to 5 missing bars as `SYMBOL@ISO time`, to start an investigation from. */
+  lostExamples: string[];
   reconnects: number;
   nonFatalErrors: number;
   fatalError?: string;
@@ -176,6 +178,7 @@ async function consume(
   }
   const stored = await readParquetBars(join(dataDir, `stream_data_${name}_${INTERVAL}.parquet`));
   const report = verify(name, yielded, stored, sim);
+  if (report.lost > 0) log(`${name}: lost e.g. ${report.lostExamples.join(' ')}`);
   log(
     `${name}: ${report.bars} bars, stored ${report.stored}, lost ${report.lost}, duplicated ${report.duplicated}, reconnects ${reconnects}`,
   );
@@ -193,6 +196,7 @@ function verify(
   let duplicated = 0;
   let wrongValues = 0;
   let outOfOrder = 0;
+  const lostExamples: string[] = [];
   for (const [symbol, list] of yielded) {
     bars += list.length;
     const first = list[0];
@@ -216,6 +220,9 @@ function verify(
       const got = byOpen.get(expected.openTimeMs);
       if (!got) {
         lost++;
+        if (lostExamples.length < 5) {
+          lostExamples.push(`${symbol}@${new Date(expected.openTimeMs).toISOString()}`);
+        }
         continue;
       }
       if (
@@ -238,6 +245,7 @@ function verify(
     duplicated,
     wrongValues,
     outOfOrder,
+    lostExamples,
   };
 }
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { sleep } from '../core/abort.js';
 import { MarketDataError, toMarketDataError } from '../core/errors.js';
 import type {
@@ -127,7 +128,7 @@ export class StreamEngine {
   private readonly symbols = new Map<string, SymbolState>();
   private readonly tasks = new Set<Promise<void>>();
   private readonly controller = new AbortController();
-  private readonly signal = this.controller.signal;
+  private readonly signal = withoutListenerLimit(this.controller.signal);
   /** Resolves when the stream stops, to wake loops waiting on a socket. */
   private readonly stopped = new Promise<undefined>((resolve) => {
     this.signal.addEventListener('abort', () => resolve(undefined), { once: true });
@@ -534,41 +535,50 @@ export class StreamEngine {
    */
   private async runBackfill(symbol: string, state: SymbolState): Promise<void> {
     const backoff = this.newBackoff();
+    let gapRetries = 0;
     try {
-      do {
-        state.again = false;
-        const afterOpenMs = this.dedup.last(symbol);
-        if (afterOpenMs === undefined) break;
-        let bars: MarketData[];
-        try {
-          bars = await this.adapter.backfill(symbol, afterOpenMs, this.signal);
-        } catch (error) {
-          if (this.signal.aborted) return;
-          const failure = toMarketDataError(error, 'NETWORK', `backfill of ${symbol} failed`);
-          if (failure.fatal) return this.fail(failure);
-          this.queue.offer([undefined, failure]);
-          const delayMs = backoff.nextDelayMs();
-          if (delayMs === undefined) {
-            return this.fail(exhausted(`backfill of ${symbol}`, backoff, failure));
+      for (;;) {
+        do {
+          state.again = false;
+          const afterOpenMs = this.dedup.last(symbol);
+          if (afterOpenMs === undefined) break;
+          let bars: MarketData[];
+          try {
+            bars = await this.adapter.backfill(symbol, afterOpenMs, this.signal);
+          } catch (error) {
+            if (this.signal.aborted) return;
+            const failure = toMarketDataError(error, 'NETWORK', `backfill of ${symbol} failed`);
+            if (failure.fatal) return this.fail(failure);
+            this.queue.offer([undefined, failure]);
+            const delayMs = backoff.nextDelayMs();
+            if (delayMs === undefined) {
+              return this.fail(exhausted(`backfill of ${symbol}`, backoff, failure));
+            }
+            await sleep(delayMs, this.signal);
+            state.again = true;
+            continue;
           }
-          await sleep(delayMs, this.signal);
-          state.again = true;
+          for (const bar of bars) {
+            if (this.dedup.accept(symbol, bar.time.getTime())) {
+              await this.queue.put([bar, undefined], this.signal);
+            }
+          }
+        } while (state.again);
+        const gap = await this.releaseHeld(symbol, state);
+        if (gap === undefined) break;
+        // A bar closed after the REST answer and its final update was lost too (a malformed
+        // frame, a socket cut mid-flight): fetch again before releasing what follows the gap.
+        gapRetries += 1;
+        if (gapRetries > MAX_GAP_RETRIES) {
+          this.queue.offer([undefined, unrecoverableGap(symbol, gap)]);
+          if (this.dedup.accept(symbol, gap.bar.time.getTime())) {
+            await this.queue.put([gap.bar, undefined], this.signal);
+          }
+          gapRetries = 0;
           continue;
         }
-        for (const bar of bars) {
-          if (this.dedup.accept(symbol, bar.time.getTime())) {
-            await this.queue.put([bar, undefined], this.signal);
-          }
-        }
-      } while (state.again);
-      while (state.held.length > 0) {
-        const held = orderHeldBars(state.held);
-        state.held = [];
-        for (const bar of held) {
-          if (this.dedup.accept(symbol, bar.time.getTime())) {
-            await this.queue.put([bar, undefined], this.signal);
-          }
-        }
+        if (gapRetries > 1) await sleep(backoff.nextDelayMs() ?? 1000, this.signal);
+        state.again = true;
       }
       // Synchronously after the last held bar, so no live bar of this symbol can slip between.
       if (this.adapter.onBackfill !== undefined) this.queue.offer(new BackfillMark(symbol, 'done'));
@@ -580,6 +590,58 @@ export class StreamEngine {
       state.backfilling = false;
     }
   }
+
+  /**
+   * Yields the live bars held during a backfill, in order, while they continue the yielded
+   * sequence. Stops at the first one that skips bars (when the exchange emits every bar),
+   * keeps it and the rest held, and returns it.
+   */
+  private async releaseHeld(
+    symbol: string,
+    state: SymbolState,
+  ): Promise<{ bar: MarketData } | undefined> {
+    const nextOpenMs = this.adapter.nextOpenMs;
+    while (state.held.length > 0) {
+      const held = orderHeldBars(state.held);
+      state.held = [];
+      for (let i = 0; i < held.length; i++) {
+        const bar = held[i] as MarketData;
+        const openMs = bar.time.getTime();
+        const lastOpenMs = this.dedup.last(symbol);
+        if (
+          nextOpenMs !== undefined &&
+          lastOpenMs !== undefined &&
+          skipsBars(lastOpenMs, openMs, nextOpenMs)
+        ) {
+          state.held = held.slice(i).concat(state.held);
+          return { bar };
+        }
+        if (this.dedup.accept(symbol, openMs)) await this.queue.put([bar, undefined], this.signal);
+      }
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Every backfill, sleep and request of a stream listens on its one signal (a backfill per symbol
+ * after a reconnect); Node's default of 10 listeners would print a false leak warning.
+ */
+function withoutListenerLimit(signal: AbortSignal): AbortSignal {
+  setMaxListeners(0, signal);
+  return signal;
+}
+
+/** Our choice: REST attempts to fill a gap found among held bars before reporting it. */
+const MAX_GAP_RETRIES = 5;
+
+function unrecoverableGap(symbol: string, gap: { bar: MarketData }): MarketDataError {
+  return new MarketDataError(
+    'PROTOCOL',
+    `${symbol}: bars before ${gap.bar.time.toISOString()} are missing from the live feed and ` +
+      `from REST after ${MAX_GAP_RETRIES} attempts; continuing from that bar`,
+    { fatal: false },
+  );
 }
 
 function exhausted(

@@ -184,6 +184,65 @@ describe('StreamEngine on real sockets', () => {
     ).toEqual(['test:A', 'test:B']);
   });
 
+  it('a final lost while a backfill runs is fetched before the held bars after it', async () => {
+    const makeBar = (symbol: string, openMs: number): MarketData => ({
+      id: `${symbol}-${openMs}`,
+      symbol,
+      time: new Date(openMs),
+      open: 1,
+      high: 1,
+      low: 1,
+      close: 1,
+      volume: 1,
+    });
+    let sawSix: () => void = () => {};
+    const heldSix = new Promise<void>((resolve) => {
+      sawSix = resolve;
+    });
+    const backfillAfter: number[] = [];
+    const { exchange, engine } = await setup(
+      [['A']],
+      {},
+      {
+        parse(frame: string, sink: FrameSink) {
+          const message = JSON.parse(frame) as { E: number; bars: [string, number][] };
+          sink.exchangeTime(message.E);
+          for (const [symbol, openMs] of message.bars) {
+            sink.bar(makeBar(symbol, openMs));
+            if (openMs === 6 * STEP) sawSix();
+          }
+        },
+        async backfill(symbol, afterOpenMs) {
+          backfillAfter.push(afterOpenMs / STEP);
+          if (backfillAfter.length === 1) {
+            // REST answered before bar 5 closed; bar 5's final is then lost on the socket.
+            await heldSix;
+            return [makeBar(symbol, 3 * STEP)];
+          }
+          return range(afterOpenMs / STEP + 1, 5).map((k) => makeBar(symbol, k * STEP));
+        },
+      },
+    );
+    const results: StreamResult[] = [];
+    const stream = engine.run();
+    const first = stream.next();
+    await exchange.untilOpen(1);
+    exchange.publish(3);
+    results.push((await first).value as StreamResult);
+    let sentGaps = false;
+    for await (const result of stream) {
+      results.push(result);
+      if (!sentGaps && openTimes(results, 'A').length === 3) {
+        sentGaps = true;
+        exchange.sendRaw(JSON.stringify({ E: 5 * STEP, bars: [['A', 4 * STEP]] }));
+        exchange.sendRaw(JSON.stringify({ E: 7 * STEP, bars: [['A', 6 * STEP]] }));
+      }
+      if (openTimes(results, 'A').length === 7) break;
+    }
+    expect(openTimes(results, 'A')).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(backfillAfter).toEqual([2, 4]);
+  });
+
   it('backfills across drops, with no bar missing or repeated', async () => {
     const { exchange, engine, backfillCalls } = await setup([['A', 'B']]);
     const results: StreamResult[] = [];
