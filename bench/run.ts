@@ -5,10 +5,12 @@ import { cpus } from 'node:os';
 import { downloadBench } from './download.js';
 import { type Bench, type BenchRow, formatTable } from './report.js';
 import { scaleBench } from './scale.js';
+import { simFlood } from './sim-flood.js';
 import { storageBench } from './storage.js';
 import { streamBench } from './stream.js';
 
 const benches: [string, Bench][] = [
+  ['simulator', simFlood],
   ['stream', streamBench],
   ['download', downloadBench],
   ['storage', storageBench],
