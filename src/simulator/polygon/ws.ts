@@ -64,7 +64,9 @@ export interface PolygonWs {
 
 /** Starts the Polygon stocks socket server (its tick runs until close()). */
 export function startPolygonWs(ctx: PolygonWsContext): PolygonWs {
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  // Pongs are ours to send: a connection told to go silent must stop answering pings too, as a
+  // hung server or a dead path does (PROTOCOLS.md §2.3: the server answers pings).
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, autoPong: false });
   const connections = new Set<PolygonConnection>();
   const startMs = ctx.clock.now();
   let nextMinuteMs = Math.floor(startMs / 60_000) * 60_000 + 60_000;
@@ -201,6 +203,9 @@ export function startPolygonWs(ctx: PolygonWsContext): PolygonWs {
         ctx.faults.register('polygon', conn);
         ctx.stats.connectionOpened('polygon');
         ws.on('error', () => ws.terminate());
+        ws.on('ping', (data) => {
+          if (!conn.silent) ws.pong(data);
+        });
         ws.on('close', () => {
           connections.delete(conn);
           ctx.faults.unregister('polygon', conn);

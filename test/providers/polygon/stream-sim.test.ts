@@ -157,6 +157,18 @@ describe('PolygonProvider.stream against the simulator', () => {
     expectExactly(simulator, bars, 1, 'minute');
   });
 
+  it('a socket that goes silent (no data, no pongs) is replaced and the gap backfilled', async () => {
+    const simulator = await sim(600);
+    const polygon = provider(simulator, '1m', { silenceTimeoutMs: 300, pingIntervalMs: 100 });
+    const { bars, errors } = await collect(polygon, 12, (_bar, count) => {
+      if (count === 4) simulator.faults.goSilent('polygon');
+    });
+    expect(errors.map((e) => e.code)).toContain('DISCONNECTED');
+    expect(errors.every((e) => !e.fatal)).toBe(true);
+    expect(simulator.stats.wsConnectionsOpened('polygon')).toBeGreaterThanOrEqual(2);
+    expectExactly(simulator, bars, 1, 'minute');
+  });
+
   it('5m aggregation stays exact across a disconnect (backfilled minutes reach the buckets)', async () => {
     const simulator = await sim(1200);
     const polygon = provider(simulator, '5m');
