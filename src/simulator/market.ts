@@ -250,7 +250,12 @@ export function polygonBucketStartMs(
   if (fixed !== undefined) return Math.floor(timeMs / (fixed * multiplier)) * fixed * multiplier;
   if (timespan === 'day') return nyDayStartMs(timeMs);
   if (timespan === 'week') return nyWeekStartMs(timeMs);
-  return nyMonthStartMs(timeMs);
+  const monthStartMs = nyMonthStartMs(timeMs);
+  if (timespan === 'month') return monthStartMs;
+  // Quarters start in January, April, July, October; years in January.
+  const month = new Date(monthStartMs + 12 * HOUR_MS).getUTCMonth();
+  const back = timespan === 'quarter' ? month % 3 : month;
+  return nyMonthStartMs(monthStartMs + HOUR_MS, -back);
 }
 
 /** Start of the Polygon bar after the one starting at `startMs`. */

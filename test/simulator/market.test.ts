@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { INTERVALS, nextBucketStartMs } from '../../src/core/intervals.js';
 import type { Interval } from '../../src/core/types.js';
 import { createClock } from '../../src/simulator/clock.js';
-import { Market, type SimBar } from '../../src/simulator/market.js';
+import { Market, polygonBucketStartMs, type SimBar } from '../../src/simulator/market.js';
 
 const NOW_MS = Date.UTC(2024, 2, 12, 15, 7, 31, 250); // a Tuesday, New York regular session
 
@@ -175,5 +175,20 @@ describe('market model', () => {
     const started = performance.now();
     market().binanceBars('SOLUSDT', '1M', Date.UTC(2023, 0, 1), NOW_MS);
     expect(performance.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe('Polygon calendar buckets', () => {
+  it('starts quarters and years on New York midnight of their first month', () => {
+    const mayMs = Date.UTC(2024, 4, 20);
+    expect(new Date(polygonBucketStartMs(1, 'quarter', mayMs)).toISOString()).toBe(
+      '2024-04-01T04:00:00.000Z',
+    );
+    expect(new Date(polygonBucketStartMs(1, 'year', mayMs)).toISOString()).toBe(
+      '2024-01-01T05:00:00.000Z',
+    );
+    expect(new Date(polygonBucketStartMs(1, 'month', mayMs)).toISOString()).toBe(
+      '2024-05-01T04:00:00.000Z',
+    );
   });
 });
