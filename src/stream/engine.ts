@@ -565,7 +565,12 @@ export class StreamEngine {
           }
         } while (state.again);
         const gap = await this.releaseHeld(symbol, state);
-        if (gap === undefined) break;
+        if (gap === undefined) {
+          // A reconnect while the held bars were being released (a slow consumer makes that
+          // long) may have missed bars the REST answer predates: fetch again before finishing.
+          if (state.again) continue;
+          break;
+        }
         // A bar closed after the REST answer and its final update was lost too (a malformed
         // frame, a socket cut mid-flight): fetch again before releasing what follows the gap.
         gapRetries += 1;
