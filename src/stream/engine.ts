@@ -567,7 +567,7 @@ export class StreamEngine {
         const gap = await this.releaseHeld(symbol, state);
         if (gap === undefined) {
           // A reconnect while the held bars were being released (a slow consumer makes that
-          // long) may have missed bars the REST answer predates: fetch again before finishing.
+          // long) may have missed bars: fetch them before releasing the new socket's bars.
           if (state.again) continue;
           break;
         }
@@ -599,14 +599,16 @@ export class StreamEngine {
   /**
    * Yields the live bars held during a backfill, in order, while they continue the yielded
    * sequence. Stops at the first one that skips bars (when the exchange emits every bar),
-   * keeps it and the rest held, and returns it.
+   * keeps it and the rest held, and returns it. Also stops, keeping the rest held, once a
+   * reconnect asked for another REST pass: bars from the new socket may follow a gap that
+   * only REST can fill (an exchange that skips no-trade bars shows no gap to detect).
    */
   private async releaseHeld(
     symbol: string,
     state: SymbolState,
   ): Promise<{ bar: MarketData } | undefined> {
     const nextOpenMs = this.adapter.nextOpenMs;
-    while (state.held.length > 0) {
+    while (state.held.length > 0 && !state.again) {
       const held = orderHeldBars(state.held);
       state.held = [];
       for (let i = 0; i < held.length; i++) {

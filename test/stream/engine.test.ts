@@ -78,21 +78,22 @@ async function startExchange(): Promise<TestExchange> {
   return exchange;
 }
 
+const bar = (symbol: string, openMs: number): MarketData => ({
+  id: `${symbol}-${openMs}`,
+  symbol,
+  time: new Date(openMs),
+  open: openMs,
+  high: openMs + 1,
+  low: openMs - 1,
+  close: openMs + 0.5,
+  volume: 1,
+});
+
 function testAdapter(
   exchange: TestExchange,
   symbols: string[][],
   hooks: Partial<StreamAdapter> = {},
 ) {
-  const bar = (symbol: string, openMs: number): MarketData => ({
-    id: `${symbol}-${openMs}`,
-    symbol,
-    time: new Date(openMs),
-    open: openMs,
-    high: openMs + 1,
-    low: openMs - 1,
-    close: openMs + 0.5,
-    volume: 1,
-  });
   const backfillCalls: [string, number][] = [];
   const adapter: StreamAdapter = {
     venue: 'test',
@@ -407,6 +408,70 @@ describe('StreamEngine on real sockets', () => {
     // Each rotation starts the new socket with a backfill, like a reconnect.
     expect(backfillCalls.length).toBe(exchange.connectionsOpened - 1);
     await exchange.untilOpen(0);
+  });
+
+  it('a reconnect while held bars are released is backfilled before the new socket’s bars', async () => {
+    // An exchange that skips no-trade bars (Polygon) gives the engine no way to see a gap in
+    // the held bars, so the REST pass must come first. Bars 13 and 14 close while the second
+    // socket is down and the consumer is slow; bar 15 arrives on the third socket.
+    let gate: () => void = () => {};
+    const gateOpen = new Promise<void>((resolve) => {
+      gate = resolve;
+    });
+    const seen = new Map<number, () => void>();
+    const parsed = (k: number) => new Promise<void>((resolve) => seen.set(k, resolve));
+    const sawTwelve = parsed(12);
+    const sawFifteen = parsed(15);
+    const backfillAfter: number[] = [];
+    let backfillAsked: () => void = () => {};
+    const firstBackfill = new Promise<void>((resolve) => {
+      backfillAsked = resolve;
+    });
+    const { exchange, engine } = await setup(
+      [['A']],
+      { bufferSize: 2 },
+      {
+        nextOpenMs: undefined,
+        parse(frame: string, sink: FrameSink) {
+          const message = JSON.parse(frame) as { E: number; bars: [string, number][] };
+          sink.exchangeTime(message.E);
+          for (const [symbol, openMs] of message.bars) {
+            sink.bar(bar(symbol, openMs));
+            seen.get(openMs / STEP)?.();
+          }
+        },
+        async backfill(symbol, afterOpenMs) {
+          backfillAfter.push(afterOpenMs / STEP);
+          const closed = exchange.published; // REST answers with what had closed when asked
+          if (backfillAfter.length === 1) {
+            backfillAsked();
+            await gateOpen;
+          }
+          return range(afterOpenMs / STEP + 1, closed - 1).map((k) => bar(symbol, k * STEP));
+        },
+      },
+    );
+    const stream = engine.run();
+    const next = async (): Promise<StreamResult> => (await stream.next()).value as StreamResult;
+    const results: StreamResult[] = [];
+    const first = next();
+    await exchange.untilOpen(1);
+    exchange.publish(3);
+    results.push(await first, await next(), await next());
+    exchange.dropAll();
+    await firstBackfill;
+    exchange.publish(10); // bars 3..12 arrive live while the backfill is out: all held
+    await sawTwelve;
+    gate(); // the REST answer predates them; their release blocks on the full queue
+    exchange.dropAll();
+    exchange.publish(2); // bars 13 and 14 close while nobody listens
+    await exchange.untilConnections(3);
+    exchange.publish(1);
+    await sawFifteen;
+    while (openTimes(results, 'A').at(-1) !== 15) results.push(await next());
+    await stream.return(undefined);
+    expect(openTimes(results, 'A')).toEqual(range(0, 15));
+    expect(backfillAfter.slice(0, 2)).toEqual([2, 12]);
   });
 
   it('pauses the socket for a slow consumer and keeps the queue bounded', async () => {
