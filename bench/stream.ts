@@ -107,6 +107,8 @@ async function latency(restUrl: string, wsUrl: string, raw: boolean): Promise<nu
     symbols,
     interval: '1m',
     connection: 'combined',
+    maxNewConnections: 300,
+    newConnectionWindowMs: 300_000,
   });
   const sentAt = new WeakMap<MarketData, number>();
   let lastEventMs = 0;

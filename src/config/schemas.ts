@@ -127,6 +127,18 @@ export const binanceStreamSchema = z
       .enum(['per-symbol', 'combined'])
       .default('per-symbol')
       .meta({ description: 'One socket per symbol, or combined sockets of up to 1024 streams' }),
+    // PROTOCOLS.md §1.6 limits: 300 new connections per 5 minutes per IP.
+    maxNewConnections: z.number().int().min(1).max(10_000).default(300).meta({
+      description:
+        "New WebSocket connections started per newConnectionWindowMs, shared by every stream of the process to the same host (Binance's limit: 300 per 5 minutes per IP)",
+    }),
+    newConnectionWindowMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(3_600_000)
+      .default(300_000)
+      .meta({ description: 'The window of maxNewConnections' }),
     ...resilienceShape,
     ...downloadShape,
   })

@@ -4,7 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../core/errors.js';
 import type { FloodOptions } from './binance/flood.js';
 import { binanceRest } from './binance/http.js';
-import { DEFAULT_WEIGHT_LIMIT } from './binance/protocol.js';
+import {
+  DEFAULT_WEIGHT_LIMIT,
+  NEW_CONNECTION_WINDOW_MS,
+  NEW_CONNECTIONS_PER_WINDOW,
+} from './binance/protocol.js';
 import { startBinanceWs } from './binance/ws.js';
 import {
   DEFAULT_BINANCE_SYMBOLS,
@@ -49,6 +53,11 @@ export interface SimulatorOptions {
   polygonApiKey?: string;
   /** Binance REQUEST_WEIGHT budget per (simulated) minute (default 6000). */
   binanceWeightLimit?: number;
+  /**
+   * Binance's limit on new WebSocket connections, counted in real time over every client
+   * (default 300 per 5 minutes, as the real one per IP); the connection past it gets HTTP 429.
+   */
+  binanceConnectionLimit?: { connections: number; windowMs: number };
   /** Binance flood mode for benchmarks (see {@link FloodOptions}); off by default. */
   binanceFlood?: FloodOptions;
   /** Log sink (default silent). */
@@ -94,6 +103,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (!Number.isFinite(startMs)) {
     throw new ConfigError('start', `simulator start is not a valid time: ${String(options.start)}`);
   }
+  const limit = options.binanceConnectionLimit;
+  if (
+    limit !== undefined &&
+    !(Number.isInteger(limit.connections) && limit.connections > 0 && limit.windowMs > 0)
+  ) {
+    throw new ConfigError(
+      'binanceConnectionLimit',
+      'simulator binanceConnectionLimit needs a positive integer `connections` and a positive `windowMs`',
+    );
+  }
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => {});
   const clock = createClock(startMs, speed);
@@ -113,6 +132,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     symbols,
     faults,
     stats,
+    connectionLimit: options.binanceConnectionLimit ?? {
+      connections: NEW_CONNECTIONS_PER_WINDOW,
+      windowMs: NEW_CONNECTION_WINDOW_MS,
+    },
     ...(options.binanceFlood ? { flood: options.binanceFlood } : {}),
   });
   const polygonWs = startPolygonWs({ clock, market, tickers, faults, stats, apiKey });

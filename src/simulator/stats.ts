@@ -15,6 +15,8 @@ export interface SimStats {
   httpRequests(venue?: Venue): number;
   /** WebSocket connections accepted since start. */
   wsConnectionsOpened(venue?: Venue): number;
+  /** WebSocket upgrades refused by the venue's new-connection limit. */
+  wsConnectionsRefused(venue?: Venue): number;
   /** WebSocket connections open now. */
   openConnections(venue?: Venue): number;
   /** Resolves when exactly `count` connections are open; rejects after `timeoutMs` (5000). */
@@ -30,6 +32,7 @@ export class Stats implements SimStats {
   readonly #http = { binance: 0, polygon: 0 };
   readonly #opened = { binance: 0, polygon: 0 };
   readonly #open = { binance: 0, polygon: 0 };
+  readonly #refused = { binance: 0, polygon: 0 };
   readonly #changes = new EventEmitter();
 
   constructor() {
@@ -44,6 +47,14 @@ export class Stats implements SimStats {
     this.#opened[venue]++;
     this.#open[venue]++;
     this.#changes.emit('change');
+  }
+
+  connectionRefused(venue: Venue): void {
+    this.#refused[venue]++;
+  }
+
+  wsConnectionsRefused(venue?: Venue): number {
+    return venuesOf(venue).reduce((sum, v) => sum + this.#refused[v], 0);
   }
 
   connectionClosed(venue: Venue): void {

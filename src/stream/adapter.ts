@@ -93,6 +93,12 @@ export interface StreamAdapter {
   readonly nextOpenMs?: (openMs: number) => number;
   prepare?(signal: AbortSignal): Promise<void>;
   connections(): ConnectionPlan[];
+  /**
+   * Optional: called before every connect attempt of `plan`; returns how long (ms) to wait
+   * first, to keep under an exchange's limit on new connections per IP (Binance: 300 per
+   * 5 minutes). The engine reports a wait as `reconnecting` with the reason.
+   */
+  connectDelayMs?(plan: ConnectionPlan): { delayMs: number; reason: string };
   handshake?(context: HandshakeContext): Promise<void>;
   parse(frame: string, sink: FrameSink): void;
   backfill(symbol: string, afterOpenMs: number, signal: AbortSignal): Promise<MarketData[]>;

@@ -368,6 +368,11 @@ export class StreamEngine {
    * overtake the bars the REST backfill is about to return.
    */
   private async connect(plan: ConnectionPlan, backfill: boolean): Promise<Live> {
+    const pacing = this.adapter.connectDelayMs?.(plan);
+    if (pacing !== undefined && pacing.delayMs > 0) {
+      this.status('reconnecting', plan, { delayMs: pacing.delayMs, reason: pacing.reason });
+      await sleep(pacing.delayMs, this.signal);
+    }
     const pending: string[] = [];
     let waiter: ((text: string) => void) | undefined;
     const connection = await Connection.open(

@@ -1,3 +1,4 @@
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { TestClient } from './ws-client.js';
@@ -175,6 +176,26 @@ describe('Binance WebSocket faults', () => {
     expect(error.message).toContain('503');
     s.faults.reset();
     await client(`${s.binance.wsUrl}/ws/btcusdt@kline_1m`);
+  });
+
+  it('refuses a new connection past the per-IP limit with 429, counting refused attempts', async () => {
+    const s = await sim({ binanceConnectionLimit: { connections: 2, windowMs: 60_000 } });
+    await client(`${s.binance.wsUrl}/ws/btcusdt@kline_1m`);
+    await client(`${s.binance.wsUrl}/stream?streams=ethusdt@kline_1m`);
+    const third = new TestClient(`${s.binance.wsUrl}/ws/bnbbtc@kline_1m`);
+    open.push(third);
+    const [request, response] = await new Promise<[ClientRequest, IncomingMessage]>((resolve) =>
+      third.ws.once('unexpected-response', (req, res) => resolve([req, res])),
+    );
+    let body = '';
+    for await (const chunk of response) body += String(chunk);
+    request.destroy();
+    expect(response.statusCode).toBe(429);
+    expect(JSON.parse(body)).toMatchObject({ code: -1003 });
+    expect(s.stats.wsConnectionsOpened('binance')).toBe(2);
+    expect(s.stats.wsConnectionsRefused('binance')).toBe(1);
+    // Polygon has its own limits; Binance's does not apply to it.
+    expect(s.stats.wsConnectionsRefused('polygon')).toBe(0);
   });
 
   it('goSilent stops data and pings without closing; sendMalformed corrupts frames', async () => {

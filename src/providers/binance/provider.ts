@@ -128,6 +128,8 @@ export class BinanceProvider implements Provider {
       symbols: config.symbols,
       interval: this.getInterval(),
       connection: config.connection,
+      maxNewConnections: config.maxNewConnections,
+      newConnectionWindowMs: config.newConnectionWindowMs,
     });
     return runResilientStream(
       adapter,

@@ -9,6 +9,7 @@ import type {
   HandshakeContext,
   StreamAdapter,
 } from '../../stream/adapter.js';
+import { sharedConnectPacer } from '../../stream/connect-pacer.js';
 import {
   CONTROL_MESSAGE_GAP_MS,
   klineStreamName,
@@ -222,9 +223,20 @@ export function binanceStreamAdapter(options: {
   symbols: readonly string[];
   interval: Interval;
   connection: BinanceConnectionMode;
+  /** New connections allowed per `newConnectionWindowMs`, shared by the process per host. */
+  maxNewConnections: number;
+  newConnectionWindowMs: number;
 }): StreamAdapter {
   const { rest, symbols, interval } = options;
   const subscribeLater = new Map<string, string[]>();
+  const pacer = sharedConnectPacer(
+    new URL(options.wsBaseUrl).host,
+    options.maxNewConnections,
+    options.newConnectionWindowMs,
+  );
+  const pacingReason =
+    `waiting for Binance's limit of ${pacer.limit} new connections per ` +
+    `${pacer.windowMs / 1000} s per IP (combined mode needs far fewer connections)`;
   return {
     venue: 'binance',
     // Binance pushes every 1–2 s; a stream for an unknown symbol answers pings but never sends
@@ -243,6 +255,7 @@ export function binanceStreamAdapter(options: {
       for (const plan of plans) subscribeLater.set(plan.id, plan.subscribeAfterOpen);
       return plans;
     },
+    connectDelayMs: () => ({ delayMs: pacer.reserve(), reason: pacingReason }),
     handshake: async (context) => {
       const streams = subscribeLater.get(context.plan.id);
       if (streams !== undefined && streams.length > 0) await subscribeStreams(context, streams);

@@ -40,6 +40,10 @@ export const PONG_DEADLINE_MS = 60_000;
 export const MAX_INCOMING_PER_SECOND = 5;
 /** PROTOCOLS.md §1.6 limits: streams per connection. */
 export const MAX_STREAMS = 1024;
+/** PROTOCOLS.md §1.6 limits: new connections per IP per {@link NEW_CONNECTION_WINDOW_MS}. */
+export const NEW_CONNECTIONS_PER_WINDOW = 300;
+/** PROTOCOLS.md §1.6 limits: 5 minutes (real time: the exchange counts per IP, not by our clock). */
+export const NEW_CONNECTION_WINDOW_MS = 5 * 60 * 1000;
 /** PROTOCOLS.md §1.6 limits: connection lifetime 24 h. */
 export const CONNECTION_LIFETIME_MS = 24 * 60 * 60 * 1000;
 

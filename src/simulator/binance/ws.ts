@@ -43,6 +43,8 @@ export interface BinanceWsContext {
   faults: Faults;
   stats: Stats;
   flood?: FloodOptions;
+  /** New connections allowed per real-time window (all clients count as one IP). */
+  connectionLimit: { connections: number; windowMs: number };
 }
 
 /** The Binance WebSocket side: upgrade handler plus close(). */
@@ -85,6 +87,8 @@ export function startBinanceWs(ctx: BinanceWsContext): BinanceWs {
   };
 
   const timer = setInterval(() => tick(ctx, connections), TICK_REAL_MS);
+  /** Real times of recent upgrade attempts, refused ones included. */
+  let attempts: number[] = [];
 
   return {
     upgrade(req, socket, head, url) {
@@ -101,6 +105,21 @@ export function startBinanceWs(ctx: BinanceWsContext): BinanceWs {
         combined = true;
       } else {
         rejectUpgrade(socket, 404, 'Not Found');
+        return;
+      }
+      const nowMs = performance.now();
+      attempts = attempts.filter((t) => t > nowMs - ctx.connectionLimit.windowMs);
+      attempts.push(nowMs);
+      if (attempts.length > ctx.connectionLimit.connections) {
+        // The limit is documented, the refusal is not [unverified]: we answer 429 with a
+        // Binance-style body, and a refused attempt still counts.
+        ctx.stats.connectionRefused('binance');
+        rejectUpgrade(
+          socket,
+          429,
+          'Too Many Requests',
+          `{"code":-1003,"msg":"Too many new connections; the limit is ${ctx.connectionLimit.connections} per ${ctx.connectionLimit.windowMs / 1000} s per IP."}`,
+        );
         return;
       }
       if (names.length > MAX_STREAMS) {

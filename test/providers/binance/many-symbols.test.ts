@@ -50,4 +50,53 @@ describe('Binance combined sockets with many symbols', () => {
     expect(sim.stats.wsConnectionsOpened('binance')).toBe(1);
     await sim.stats.untilOpenConnections(0, 'binance');
   });
+
+  it('paces per-symbol sockets under the new-connection limit instead of being refused', async () => {
+    // The client's window is a little longer than the exchange's: the slack a request needs
+    // to arrive (see ConnectPacer.marginMs; on a busy test machine 2% of 600 ms is too little).
+    const limit = { connections: 3, windowMs: 600 };
+    const sim = await startSimulator({
+      seed: 3,
+      speed: 600,
+      start: Date.now() - 3_600_000,
+      binanceSymbols: [],
+      generatedBinanceSymbols: 8,
+      binanceConnectionLimit: { connections: limit.connections, windowMs: 450 },
+    });
+    onTestFinished(() => sim.close());
+    const eight = symbols.slice(0, 8);
+    const provider = new BinanceProvider({
+      symbols: eight,
+      interval: '1m',
+      restBaseUrl: sim.binance.restUrl,
+      wsBaseUrl: sim.binance.wsUrl,
+      maxNewConnections: limit.connections,
+      newConnectionWindowMs: limit.windowMs,
+    });
+    const waits: { connection: string; delayMs: number; reason: string }[] = [];
+    provider.setOnStatusChange((status, detail) => {
+      if (status === 'reconnecting' && detail.attempt === undefined) {
+        waits.push({
+          connection: detail.connection,
+          delayMs: detail.delayMs ?? 0,
+          reason: detail.reason ?? '',
+        });
+      }
+    });
+    const seen = new Set<string>();
+    for await (const [bar, err] of provider.stream(AbortSignal.timeout(10_000))) {
+      if (err) throw err;
+      seen.add(bar.symbol);
+      if (seen.size === eight.length) break;
+    }
+    expect(seen.size).toBe(eight.length);
+    expect(sim.stats.wsConnectionsRefused('binance')).toBe(0);
+    expect(sim.stats.wsConnectionsOpened('binance')).toBe(8);
+    // Three connect at once, the other five wait for the window (two of them a second one).
+    expect(waits).toHaveLength(5);
+    expect(new Set(waits.map((w) => w.connection)).size).toBe(5);
+    expect(Math.max(...waits.map((w) => w.delayMs))).toBeGreaterThan(limit.windowMs);
+    expect(waits[0]?.reason).toMatch(/limit of 3 new connections per 0.6 s per IP/);
+    await sim.stats.untilOpenConnections(0, 'binance');
+  });
 });
