@@ -2,8 +2,8 @@
 // that weeks and months are cheap. Serves Binance (UTC-aligned, a bar for every interval) and
 // Polygon (New York days, no bar without trades).
 
-import { bucketStartMs, nextBucketStartMs } from '../core/intervals.js';
 import type { Interval, Timespan } from '../core/types.js';
+import { barOpenMs, nextBarOpenMs } from './calendar.js';
 import { binanceListing, polygonPrice } from './catalog.js';
 import type { SimClock } from './clock.js';
 import {
@@ -94,7 +94,7 @@ export class Market implements SimMarket {
   /** The Binance bar opening at `openMs` (partial if still open), or undefined if in the future. */
   binanceRaw(p: Profile, interval: Interval, openMs: number, nowMs: number): RawBar | undefined {
     if (openMs > nowMs) return undefined;
-    const endMs = interval === '1s' ? openMs + SECOND_MS : nextBucketStartMs(interval, openMs);
+    const endMs = interval === '1s' ? openMs + SECOND_MS : nextBarOpenMs(interval, openMs);
     return this.aggregate(p, openMs, endMs, this.binanceCutoffMs(nowMs));
   }
 
@@ -108,13 +108,13 @@ export class Market implements SimMarket {
     limit = Number.POSITIVE_INFINITY,
   ): RawBar[] {
     const out: RawBar[] = [];
-    let openMs = bucketStartMs(interval, fromMs);
-    if (openMs < fromMs) openMs = nextBucketStartMs(interval, openMs);
+    let openMs = barOpenMs(interval, fromMs);
+    if (openMs < fromMs) openMs = nextBarOpenMs(interval, openMs);
     const lastMs = Math.min(toMs, nowMs);
     while (openMs <= lastMs && out.length < limit) {
       const bar = this.binanceRaw(p, interval, openMs, nowMs);
       if (bar) out.push(bar);
-      openMs = nextBucketStartMs(interval, openMs);
+      openMs = nextBarOpenMs(interval, openMs);
     }
     return out;
   }

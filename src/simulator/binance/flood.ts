@@ -1,7 +1,7 @@
 // Flood mode for benchmarks: every subscribed kline stream gets successive CLOSED bars with
 // contiguous open times as fast as the socket drains (or at a fixed rate), `E` = real send time.
 
-import { nextBucketStartMs } from '../../core/intervals.js';
+import { nextBarOpenMs } from '../calendar.js';
 import type { SimClock } from '../clock.js';
 import type { Market } from '../market.js';
 import type { BinanceConnection, Subscription } from './connection.js';
@@ -95,7 +95,7 @@ async function pump(
 function floodFrame(ctx: FloodContext, conn: BinanceConnection, sub: Subscription): string {
   const { profile, interval, symbol } = sub as Required<Subscription>;
   const openMs = sub.floodNextOpenMs;
-  sub.floodNextOpenMs = interval === '1s' ? openMs + 1000 : nextBucketStartMs(interval, openMs);
+  sub.floodNextOpenMs = interval === '1s' ? openMs + 1000 : nextBarOpenMs(interval, openMs);
   sub.floodLeft--;
   const nowMs = ctx.clock.now();
   const raw = ctx.market.binanceRaw(

@@ -1,8 +1,8 @@
 // Binance Spot REST (PROTOCOLS.md §1.2–1.5): ping, time, exchangeInfo, klines, ticker/price.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bucketStartMs, intervalMs, isInterval } from '../../core/intervals.js';
 import type { Interval } from '../../core/types.js';
+import { barOpenMs, isExchangeInterval, nominalLengthMs } from '../calendar.js';
 import { binanceListing } from '../catalog.js';
 import type { SimClock } from '../clock.js';
 import type { FailStatus } from '../faults.js';
@@ -184,7 +184,7 @@ function klines(ctx: BinanceRestContext, query: URLSearchParams): unknown {
   if (!SYMBOL_PATTERN.test(symbol)) throw new BadRequest(errors.illegalSymbol());
   const interval = query.get('interval');
   if (!interval) throw new BadRequest(errors.mandatory('interval'));
-  if (!isInterval(interval)) throw new BadRequest(errors.badInterval());
+  if (!isExchangeInterval(interval)) throw new BadRequest(errors.badInterval());
   requireSymbol(ctx, symbol);
   const startMs = optionalInteger(query, 'startTime');
   const endMs = optionalInteger(query, 'endTime');
@@ -200,7 +200,7 @@ function klines(ctx: BinanceRestContext, query: URLSearchParams): unknown {
   const toMs = Math.min(endMs ?? nowMs, nowMs);
   if (fromMs === undefined) {
     // No startTime: the newest `limit` bars up to endTime (or now), the open one included.
-    fromMs = stepBack(interval, bucketStartMs(interval, toMs), limit - 1);
+    fromMs = stepBack(interval, barOpenMs(interval, toMs), limit - 1);
   }
   return ctx.market
     .binanceRawRange(profile, interval, fromMs, toMs, nowMs, limit)
@@ -208,9 +208,9 @@ function klines(ctx: BinanceRestContext, query: URLSearchParams): unknown {
 }
 
 function stepBack(interval: Interval, openMs: number, count: number): number {
-  if (interval !== '1M') return openMs - count * intervalMs(interval);
+  if (interval !== '1M') return openMs - count * nominalLengthMs(interval);
   let t = openMs;
-  for (let i = 0; i < count; i++) t = bucketStartMs('1M', t - 1);
+  for (let i = 0; i < count; i++) t = barOpenMs('1M', t - 1);
   return t;
 }
 
@@ -219,7 +219,7 @@ function tickerPrice(ctx: BinanceRestContext, query: URLSearchParams): unknown {
   const nowMs = ctx.clock.now();
   const priceOf = (symbol: string): { symbol: string; price: string } => {
     const profile = ctx.market.binanceProfile(symbol);
-    const bar = ctx.market.binanceRaw(profile, '1s', bucketStartMs('1s', nowMs), nowMs);
+    const bar = ctx.market.binanceRaw(profile, '1s', barOpenMs('1s', nowMs), nowMs);
     return { symbol, price: ((bar?.c ?? 0) / profile.ticksPerUnit).toFixed(8) };
   };
   if (query.has('symbol')) return priceOf(symbols?.[0] ?? '');

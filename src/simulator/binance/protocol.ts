@@ -1,7 +1,7 @@
 // Binance Spot numbers and wire formats, copied from PROTOCOLS.md §1 (not from our client).
 
-import { nextBucketStartMs } from '../../core/intervals.js';
 import type { Interval } from '../../core/types.js';
+import { nextBarOpenMs } from '../calendar.js';
 import type { Profile, RawBar } from '../model.js';
 
 /** PROTOCOLS.md §1.5 klines: default `limit`. */
@@ -105,7 +105,7 @@ export const errors = {
 
 /** Close time (`T`, inclusive) of the bar opening at `openMs`. */
 export function closeTimeMs(interval: Interval, openMs: number): number {
-  return interval === '1s' ? openMs + 999 : nextBucketStartMs(interval, openMs) - 1;
+  return interval === '1s' ? openMs + 999 : nextBarOpenMs(interval, openMs) - 1;
 }
 
 const price = (p: Profile, ticks: number): string => (ticks / p.ticksPerUnit).toFixed(8);

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { bucketStartMs, nextBucketStartMs } from '../../core/intervals.js';
+import { barOpenMs, nextBarOpenMs } from '../calendar.js';
 import type { SimClock } from '../clock.js';
 import type { Faults } from '../faults.js';
 import { rejectUpgrade } from '../http-server.js';
@@ -76,7 +76,7 @@ export function startBinanceWs(ctx: BinanceWsContext): BinanceWs {
       sub.symbol = parsed.symbol;
       sub.interval = parsed.interval;
       sub.profile = ctx.market.binanceProfile(parsed.symbol);
-      sub.nextFinalOpenMs = bucketStartMs(parsed.interval, nowMs);
+      sub.nextFinalOpenMs = barOpenMs(parsed.interval, nowMs);
       if (ctx.flood) {
         const count = ctx.flood.barsPerStream ?? 100_000;
         sub.floodLeft = count;
@@ -180,12 +180,12 @@ export function startBinanceWs(ctx: BinanceWsContext): BinanceWs {
 
 function floodStartMs(sub: Subscription, nowMs: number, count: number): number {
   const interval = sub.interval ?? '1m';
-  let openMs = bucketStartMs(interval, nowMs);
+  let openMs = barOpenMs(interval, nowMs);
   if (interval === '1M') {
-    for (let i = 0; i < count; i++) openMs = bucketStartMs('1M', openMs - 1);
+    for (let i = 0; i < count; i++) openMs = barOpenMs('1M', openMs - 1);
     return openMs;
   }
-  const lengthMs = interval === '1s' ? 1000 : nextBucketStartMs(interval, openMs) - openMs;
+  const lengthMs = interval === '1s' ? 1000 : nextBarOpenMs(interval, openMs) - openMs;
   return openMs - count * lengthMs;
 }
 
@@ -245,9 +245,7 @@ function publish(
   let sent = 0;
   for (;;) {
     const nextOpenMs =
-      interval === '1s'
-        ? sub.nextFinalOpenMs + 1000
-        : nextBucketStartMs(interval, sub.nextFinalOpenMs);
+      interval === '1s' ? sub.nextFinalOpenMs + 1000 : nextBarOpenMs(interval, sub.nextFinalOpenMs);
     if (nextOpenMs > nowMs || sent >= MAX_FINALS_PER_TICK) break;
     send(sub.nextFinalOpenMs, true);
     sub.nextFinalOpenMs = nextOpenMs;
