@@ -270,6 +270,3 @@ export function parseAggsResponse(body: unknown, ticker: string, url: URL): Aggs
     typeof response.next_url === 'string' && response.next_url ? response.next_url : undefined;
   return { bars, nextUrl };
 }
-
-/** Window planning moved to `download.ts`; re-exported so existing imports keep working. */
-export { type DownloadWindow, planWindows } from './download.js';

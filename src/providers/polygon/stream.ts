@@ -13,16 +13,6 @@ import { parseFrame } from './frames.js';
 import { liveStatus, PolygonHandshake } from './handshake.js';
 import type { PolygonRest } from './rest.js';
 
-/** Frame parsing lives in `frames.ts`; re-exported so existing imports keep working. */
-export { aggregateToBar, type PolygonFrameItem, parseFrame } from './frames.js';
-/** The handshake lives in `handshake.ts`; re-exported so existing imports keep working. */
-export {
-  type HandshakeContext,
-  PolygonHandshake,
-  type StatusOutcome,
-  statusError,
-} from './handshake.js';
-
 /** What {@link createPolygonAdapter} needs. */
 export interface PolygonAdapterOptions {
   apiKey: string;
