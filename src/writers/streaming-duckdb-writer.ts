@@ -1,31 +1,23 @@
-import { mkdir, realpath, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { debuglog } from 'node:util';
-import {
-  type DuckDBAppender,
-  type DuckDBConnection,
-  DuckDBInstance,
-  type DuckDBPreparedStatement,
-} from '@duckdb/node-api';
+import { join } from 'node:path';
+import type { DuckDBAppender, DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
 import { ConfigError, type MarketDataError } from '../core/errors.js';
 import { isInterval } from '../core/intervals.js';
 import type { BatchWriter, Interval, MarketData, MarketDataWriter } from '../core/types.js';
-import { escapeGlob } from './atomic-file.js';
-import { ParquetRefresher, removeStaleExports } from './parquet-refresher.js';
 import {
   appendBar,
   bindBar,
-  type CheckedBar,
   checkBar,
-  MARKET_DATA_COLUMNS_SQL,
   MARKET_DATA_SELECT_SQL,
   writerError,
 } from './parquet-schema.js';
-
-const debug = debuglog('argo-market-data:writer');
-
-/** Real paths of the stores opened by writers of this process. */
-const storesOpenInProcess = new Set<string>();
+import {
+  emptyStore,
+  latestPerBar,
+  openStore,
+  releaseStore,
+  removeCreatedStore,
+  type StreamStore,
+} from './stream-store.js';
 
 /** Our choice: the Parquet file lags acknowledged writes by at most this (plus one export). */
 export const DEFAULT_REFRESH_INTERVAL_MS = 5000;
@@ -97,19 +89,11 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
 
   #state: State = 'new';
   #closing: Promise<void> | undefined;
-  #instance: DuckDBInstance | undefined;
-  #writeConnection: DuckDBConnection | undefined;
-  #exportConnection: DuckDBConnection | undefined;
-  #upsert: DuckDBPreparedStatement | undefined;
-  #stageAppender: DuckDBAppender | undefined;
+  readonly #store: StreamStore = emptyStore();
 
   // Store operations run one at a time: a prepared statement's bindings and the staging table are
   // shared, and concurrent callers must not interleave them.
   #tail: Promise<void> = Promise.resolve();
-  #refresher: ParquetRefresher | undefined;
-  #storeKey: string | undefined;
-  /** This initialize created the store file (so a failed initialize removes it again). */
-  #createdStore = false;
 
   /**
    * @param dataDir directory of the output; created by `initialize`
@@ -171,10 +155,17 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
     if (this.#state === 'open') return;
     if (this.#state !== 'new') throw this.#unusableError('initialize');
     try {
-      await this.#open();
+      await openStore(this.#store, {
+        dataDir: this.#dataDir,
+        parquetPath: this.#parquetPath,
+        storePath: this.#storePath,
+        refreshIntervalMs: this.#refreshIntervalMs,
+        onRefreshError: this.#onRefreshError,
+        onRefresh: this.#onRefresh,
+      });
     } catch (error) {
       this.#release();
-      await this.#removeCreatedStore();
+      await removeCreatedStore(this.#store, this.#storePath);
       throw error;
     }
     this.#state = 'open';
@@ -183,11 +174,11 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
     } catch (error) {
       // Leave the writer as if initialize had not run, so it can be retried or dropped.
       this.#release();
-      await this.#removeCreatedStore();
+      await removeCreatedStore(this.#store, this.#storePath);
       this.#state = 'new';
       throw error;
     }
-    this.#createdStore = false;
+    this.#store.createdStore = false;
   }
 
   /** Stores one bar (replacing a stored bar of the same symbol and time); durable on resolve. */
@@ -201,7 +192,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
       } catch (error) {
         throw writerError('cannot store a bar in', this.#storePath, error);
       }
-      this.#refresher?.markDirty();
+      this.#store.refresher?.markDirty();
     });
   }
 
@@ -211,8 +202,8 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
     const rows = latestPerBar(data.map((bar) => checkBar(bar, this.#parquetPath)));
     if (rows.length === 0) return;
     return this.#enqueue(async () => {
-      const appender = this.#stageAppender as DuckDBAppender;
-      const connection = this.#writeConnection as DuckDBConnection;
+      const appender = this.#store.stageAppender as DuckDBAppender;
+      const connection = this.#store.writeConnection as DuckDBConnection;
       try {
         for (const row of rows) appendBar(appender, row);
         appender.flushSync();
@@ -226,7 +217,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
         appender.clear();
         await connection.run('DELETE FROM stage');
       }
-      this.#refresher?.markDirty();
+      this.#store.refresher?.markDirty();
     });
   }
 
@@ -234,7 +225,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
   async flush(): Promise<void> {
     if (this.#state !== 'open' && this.#state !== 'closing') throw this.#unusableError('flush');
     await this.#tail;
-    await this.#refresher?.refresh();
+    await this.#store.refresher?.refresh();
   }
 
   /** Flushes and returns the Parquet file's path. The writer stays usable. */
@@ -267,102 +258,6 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
     return this.#storePath;
   }
 
-  // DuckDB's file lock keeps other processes out, but not a second database opened on the same
-  // file in this process; two of them would corrupt it. So this process keeps its own registry.
-  async #claimStore(): Promise<void> {
-    const key = join(await realpath(this.#dataDir), basename(this.#storePath));
-    if (storesOpenInProcess.has(key)) {
-      throw writerError(
-        'another StreamingDuckDBWriter in this process has this store open; close it first',
-        this.#storePath,
-      );
-    }
-    storesOpenInProcess.add(key);
-    this.#storeKey = key;
-  }
-
-  async #open(): Promise<void> {
-    try {
-      await mkdir(this.#dataDir, { recursive: true });
-    } catch (error) {
-      throw writerError('cannot create the data directory', this.#dataDir, error);
-    }
-    await this.#claimStore();
-    try {
-      await removeStaleExports(this.#parquetPath);
-      this.#createdStore = !(await stat(this.#storePath).then(
-        () => true,
-        () => false,
-      ));
-      this.#instance = await DuckDBInstance.create(this.#storePath);
-    } catch (error) {
-      throw writerError(
-        'cannot open the stream store; is another writer using it, or is it not a DuckDB file?',
-        this.#storePath,
-        error,
-      );
-    }
-    try {
-      this.#writeConnection = await this.#instance.connect();
-      this.#exportConnection = await this.#instance.connect();
-      this.#refresher = new ParquetRefresher({
-        connection: this.#exportConnection,
-        parquetPath: this.#parquetPath,
-        refreshIntervalMs: this.#refreshIntervalMs,
-        onRefresh: this.#onRefresh,
-        onBackgroundError: (error) => {
-          if (this.#onRefreshError) this.#onRefreshError(error);
-          else debug('background refresh failed: %s', error.message);
-        },
-      });
-      await this.#writeConnection.run(
-        `CREATE TABLE IF NOT EXISTS market_data (${MARKET_DATA_COLUMNS_SQL}, PRIMARY KEY (symbol, time))`,
-      );
-      await this.#writeConnection.run(`CREATE TEMP TABLE stage (${MARKET_DATA_COLUMNS_SQL})`);
-      this.#stageAppender = await this.#writeConnection.createAppender('stage', 'main', 'temp');
-      this.#upsert = await this.#writeConnection.prepare(
-        'INSERT OR REPLACE INTO market_data VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-      );
-    } catch (error) {
-      throw writerError('cannot prepare the stream store', this.#storePath, error);
-    }
-    await this.#mergeExistingParquet(this.#writeConnection);
-  }
-
-  // The store is the source of truth, but the Parquet file may hold rows the store lacks (the
-  // store was deleted, or the file came from another tool). Those are added; stored rows win.
-  async #mergeExistingParquet(connection: DuckDBConnection): Promise<void> {
-    const exists = await stat(this.#parquetPath).then(
-      (info) => info.isFile(),
-      () => false,
-    );
-    if (!exists) return;
-    try {
-      await connection.run(
-        `INSERT OR IGNORE INTO market_data
-           SELECT ${MARKET_DATA_SELECT_SQL} FROM read_parquet($1)
-            WHERE symbol IS NOT NULL AND time IS NOT NULL
-           QUALIFY row_number() OVER (PARTITION BY symbol, time) = 1`,
-        [escapeGlob(this.#parquetPath)],
-      );
-    } catch (error) {
-      throw writerError(
-        'existing file cannot be read as a Parquet file of bars; it was left untouched: move it aside or delete it, then initialize again',
-        this.#parquetPath,
-        error,
-      );
-    }
-  }
-
-  // A store this failed initialize created holds nothing of value (at most rows merged from the
-  // Parquet file, which stays); leaving it would be a half-made output beside the user's file.
-  async #removeCreatedStore(): Promise<void> {
-    if (!this.#createdStore) return;
-    this.#createdStore = false;
-    await rm(this.#storePath, { force: true });
-    await rm(`${this.#storePath}.wal`, { force: true });
-  }
-
   #enqueue(task: () => Promise<void>): Promise<void> {
     const run = this.#tail.then(task);
     this.#tail = run.catch(() => undefined);
@@ -371,7 +266,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
 
   async #shutDown(): Promise<void> {
     this.#state = 'closing';
-    this.#refresher?.stop();
+    this.#store.refresher?.stop();
     let failure: unknown;
     try {
       await this.flush();
@@ -384,7 +279,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
   }
 
   #requireOpen(operation: string): DuckDBPreparedStatement {
-    if (this.#state === 'open' && this.#upsert) return this.#upsert;
+    if (this.#state === 'open' && this.#store.upsert) return this.#store.upsert;
     throw this.#unusableError(operation);
   }
 
@@ -399,31 +294,6 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
   }
 
   #release(): void {
-    this.#refresher?.stop();
-    this.#refresher = undefined;
-    try {
-      this.#stageAppender?.closeSync();
-    } catch {
-      // the staging table holds nothing worth keeping
-    }
-    this.#upsert?.destroySync();
-    this.#exportConnection?.closeSync();
-    this.#writeConnection?.closeSync();
-    this.#instance?.closeSync();
-    this.#stageAppender = undefined;
-    this.#upsert = undefined;
-    this.#exportConnection = undefined;
-    this.#writeConnection = undefined;
-    this.#instance = undefined;
-    if (this.#storeKey !== undefined) storesOpenInProcess.delete(this.#storeKey);
-    this.#storeKey = undefined;
+    releaseStore(this.#store);
   }
-}
-
-// INSERT OR REPLACE refuses to touch one key twice in a statement, and the last write of a bar
-// is the one that counts.
-function latestPerBar(rows: CheckedBar[]): CheckedBar[] {
-  const byKey = new Map<string, CheckedBar>();
-  for (const row of rows) byKey.set(`${row.bar.symbol}\u0000${row.timeMicros}`, row);
-  return byKey.size === rows.length ? rows : [...byKey.values()];
 }

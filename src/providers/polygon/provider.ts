@@ -2,32 +2,23 @@
 
 import { parseWithSchema } from '../../config/parse.js';
 import {
-  POLYGON_TICKER_PATTERN,
   type PolygonStreamConfig,
   type PolygonStreamOptions,
   polygonStreamSchema,
 } from '../../config/schemas.js';
-import { abortError, throwIfAborted } from '../../core/abort.js';
-import { downloadRangeMs } from '../../core/download-range.js';
-import {
-  ConfigError,
-  MarketDataError,
-  registerSecret,
-  toMarketDataError,
-} from '../../core/errors.js';
-import { bucketStartMs, TIMESPANS } from '../../core/intervals.js';
-import {
-  type DownloadParams,
-  type Interval,
-  isBatchWriter,
-  type MarketData,
-  type MarketDataWriter,
-  type Provider,
-  type StatusListener,
-  type StreamResult,
+import { MarketDataError, registerSecret, toMarketDataError } from '../../core/errors.js';
+import { bucketStartMs } from '../../core/intervals.js';
+import type {
+  DownloadParams,
+  Interval,
+  MarketData,
+  MarketDataWriter,
+  Provider,
+  StatusListener,
+  StreamResult,
 } from '../../core/types.js';
-import { fetchPagesInOrder } from '../../http/ordered-pages.js';
 import { engineOptions, runResilientStream } from '../../stream/engine.js';
+import { downloadAggregates } from './download.js';
 import { AggregationFlow } from './minute-aggregator.js';
 import {
   DEFAULT_REST_BASE_URL,
@@ -35,7 +26,7 @@ import {
   REALTIME_WS_BASE_URL,
   STOCKS_CLUSTER_PATH,
 } from './protocol.js';
-import { type DownloadWindow, PolygonRest, planWindows } from './rest.js';
+import { PolygonRest } from './rest.js';
 import { createPolygonAdapter } from './stream.js';
 
 /**
@@ -110,58 +101,8 @@ export class PolygonProvider implements Provider {
    * const path = await polygon.download({ ticker: 'AAPL', startDate: new Date('2024-01-02'),
    *   endDate: new Date('2024-01-31'), multiplier: 1, timespan: 'minute' });
    */
-  async download(params: DownloadParams): Promise<string> {
-    const writer = this.#writer;
-    if (writer === undefined) {
-      throw new MarketDataError(
-        'WRITER_NOT_CONFIGURED',
-        'no writer configured: call configWriter(writer) before download()',
-        { fatal: true },
-      );
-    }
-    validateDownload(params);
-    const signal = params.signal ?? new AbortController().signal;
-    throwIfAborted(signal);
-    const startMs = params.startDate.getTime();
-    const endMs = params.endDate.getTime();
-    const windows = planWindows(params.multiplier, params.timespan, startMs, endMs);
-    const totalMs = Math.max(1, endMs - startMs);
-    const progress = monotonicProgress(params.onProgress, totalMs);
-    const rest = this.#rest();
-    try {
-      await writer.initialize();
-    } catch (error) {
-      await writer.close().catch(() => {});
-      throw toMarketDataError(error, 'WRITER', 'initializing the writer failed', true);
-    }
-    try {
-      progress(0, `${params.ticker}: starting`);
-      let bars = 0;
-      await fetchPagesInOrder(
-        windows,
-        this.#config.downloadConcurrency,
-        (window, _index, pageSignal) => fetchWindow(rest, params, window, pageSignal),
-        async (windowBars, window) => {
-          await writeAll(writer, windowBars);
-          bars += windowBars.length;
-          progress(
-            Math.min(window.toMs, endMs) - startMs,
-            `${params.ticker}: ${bars} bars to ${new Date(window.toMs).toISOString()}`,
-          );
-        },
-        signal,
-      );
-      const path = await writer.finalize().catch((error: unknown) => {
-        throw toMarketDataError(error, 'WRITER', 'finalizing the output failed', true);
-      });
-      progress(totalMs, `${params.ticker}: ${bars} bars written`);
-      await writer.close().catch(() => {});
-      return path;
-    } catch (error) {
-      await writer.close().catch(() => {});
-      if (signal.aborted) throw abortError(signal, error);
-      throw toMarketDataError(error, 'NETWORK', `download of ${params.ticker} failed`);
-    }
+  download(params: DownloadParams): Promise<string> {
+    return downloadAggregates(this.#rest(), this.#writer, params, this.#config.downloadConcurrency);
   }
 
   /**
@@ -269,82 +210,4 @@ export class PolygonProvider implements Provider {
         new MarketDataError(failure.code, failure.message, { fatal: false, cause: failure }),
     );
   }
-}
-
-async function fetchWindow(
-  rest: PolygonRest,
-  params: DownloadParams,
-  window: DownloadWindow,
-  signal: AbortSignal,
-): Promise<MarketData[]> {
-  const bars: MarketData[] = [];
-  for await (const page of rest.pages(
-    params.ticker,
-    params.multiplier,
-    params.timespan,
-    window.fromMs,
-    window.toMs,
-    signal,
-  )) {
-    for (const bar of page) {
-      const openMs = bar.time.getTime();
-      if (openMs >= window.keepFromMs && openMs < window.keepBeforeMs) bars.push(bar);
-    }
-  }
-  return bars;
-}
-
-async function writeAll(writer: MarketDataWriter, bars: MarketData[]): Promise<void> {
-  if (bars.length === 0) return;
-  try {
-    if (isBatchWriter(writer)) {
-      await writer.writeBatch(bars);
-    } else {
-      for (const bar of bars) await writer.write(bar);
-    }
-  } catch (error) {
-    throw toMarketDataError(error, 'WRITER', 'writing bars failed', true);
-  }
-}
-
-function monotonicProgress(
-  onProgress: DownloadParams['onProgress'],
-  totalMs: number,
-): (currentMs: number, message: string) => void {
-  let lastMs = -1;
-  return (currentMs, message) => {
-    if (onProgress === undefined) return;
-    const clamped = Math.min(totalMs, Math.max(lastMs, currentMs, 0));
-    lastMs = clamped;
-    try {
-      onProgress(clamped, totalMs, message);
-    } catch {
-      // A throwing progress callback is the caller's bug; it must not break the download.
-    }
-  };
-}
-
-function validateDownload(params: DownloadParams): void {
-  if (typeof params.ticker !== 'string' || !POLYGON_TICKER_PATTERN.test(params.ticker)) {
-    throw new ConfigError(
-      'ticker',
-      `invalid Polygon ticker '${String(params.ticker)}': must look like AAPL or BRK.A (upper case)`,
-      { code: 'INVALID_SYMBOL' },
-    );
-  }
-  if (!TIMESPANS.includes(params.timespan)) {
-    throw new ConfigError(
-      'timespan',
-      `invalid timespan '${String(params.timespan)}': use one of ${TIMESPANS.join(', ')}`,
-      { code: 'INVALID_INTERVAL' },
-    );
-  }
-  if (!Number.isInteger(params.multiplier) || params.multiplier < 1) {
-    throw new ConfigError(
-      'multiplier',
-      `invalid multiplier ${String(params.multiplier)}: must be a whole number ≥ 1`,
-      { code: 'INVALID_INTERVAL' },
-    );
-  }
-  downloadRangeMs(params);
 }

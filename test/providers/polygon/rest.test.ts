@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { planWindows } from '../../../src/providers/polygon/download.js';
 import {
   PolygonRateGate,
   PolygonRest,
   parseAggsResponse,
-  planWindows,
   readPolygonErrorBody,
 } from '../../../src/providers/polygon/rest.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { parseFrame } from '../../../src/providers/polygon/frames.js';
+import { PolygonHandshake } from '../../../src/providers/polygon/handshake.js';
 import {
   MAX_CONNECTIONS_COOL_DOWN_MS,
   maxConnectionsCoolDownMs,
-  PolygonHandshake,
-  parseFrame,
 } from '../../../src/providers/polygon/stream.js';
 
 // Frames written from PROTOCOLS.md §2.3.
