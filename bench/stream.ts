@@ -1,8 +1,9 @@
 import { WebSocket } from 'ws';
 import type { MarketData } from '../src/core/types.js';
+import { parseKlineFrame } from '../src/providers/binance/frames.js';
 import { BinanceProvider } from '../src/providers/binance/provider.js';
 import { BinanceRest } from '../src/providers/binance/rest.js';
-import { binanceStreamAdapter, parseKlineFrame } from '../src/providers/binance/stream.js';
+import { binanceStreamAdapter } from '../src/providers/binance/stream.js';
 import { startSimulator } from '../src/simulator/index.js';
 import type { FrameSink, StreamAdapter } from '../src/stream/adapter.js';
 import { runResilientStream } from '../src/stream/engine.js';

@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { MarketDataError } from '../../../src/core/errors.js';
 import type { MarketData } from '../../../src/core/types.js';
-import {
-  binanceConnectionPlans,
-  normalizeWsBase,
-  parseKlineFrame,
-} from '../../../src/providers/binance/stream.js';
+import { parseKlineFrame } from '../../../src/providers/binance/frames.js';
+import { binanceConnectionPlans, normalizeWsBase } from '../../../src/providers/binance/stream.js';
 import type { FrameSink } from '../../../src/stream/adapter.js';
 
 // Frames written from PROTOCOLS.md §1.6 (the docs' example kline, final and not).
