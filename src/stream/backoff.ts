@@ -1,3 +1,5 @@
+import { MarketDataError } from '../core/errors.js';
+
 /**
  * Exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And
  * Jitter"): attempt n waits a uniform random time in `[0, min(max, initial * 2^(n-1))]`.
@@ -42,4 +44,21 @@ export class Backoff {
   reset(): void {
     this.failures = 0;
   }
+}
+
+/**
+ * The fatal `RECONNECT_EXHAUSTED` error once `backoff`'s budget is spent on `what`; shared by
+ * the stream setup, every socket's reconnects and every backfill, so the message reads the same.
+ */
+export function reconnectExhausted(
+  what: string,
+  backoff: Backoff,
+  lastError: MarketDataError | undefined,
+): MarketDataError {
+  return new MarketDataError(
+    'RECONNECT_EXHAUSTED',
+    `${what}: gave up after ${backoff.attempt - 1} consecutive failed attempts` +
+      (lastError ? `; last error: ${lastError.message}` : ''),
+    { fatal: true, cause: lastError },
+  );
 }
