@@ -11,7 +11,6 @@ import { Connector, type Live, ROTATE } from './connector.js';
 import type { EngineOptions } from './engine-options.js';
 
 // Kept importable from here: the providers, tests and benchmarks import them with the engine.
-export { type EngineOptions, engineOptions } from './engine-options.js';
 
 /**
  * Runs a resilient bar stream for `adapter`: connects every planned socket, answers the

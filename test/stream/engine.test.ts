@@ -5,7 +5,8 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { MarketDataError } from '../../src/core/errors.js';
 import type { ConnectionStatus, MarketData, StreamResult } from '../../src/core/types.js';
 import type { FrameSink, StreamAdapter } from '../../src/stream/adapter.js';
-import { type EngineOptions, StreamEngine } from '../../src/stream/engine.js';
+import { StreamEngine } from '../../src/stream/engine.js';
+import type { EngineOptions } from '../../src/stream/engine-options.js';
 
 // A tiny exchange on 127.0.0.1 that speaks a made-up frame format, so the engine is tested
 // on real sockets without any exchange's protocol: `{"E": exchangeMs, "bars": [[sym, t]]}`.

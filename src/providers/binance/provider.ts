@@ -12,7 +12,8 @@ import type {
   StatusListener,
   StreamResult,
 } from '../../core/types.js';
-import { engineOptions, runResilientStream } from '../../stream/engine.js';
+import { runResilientStream } from '../../stream/engine.js';
+import { engineOptions } from '../../stream/engine-options.js';
 import { downloadKlines } from './download.js';
 import {
   BINANCE_REST_URL,

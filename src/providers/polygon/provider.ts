@@ -17,7 +17,8 @@ import type {
   StatusListener,
   StreamResult,
 } from '../../core/types.js';
-import { engineOptions, runResilientStream } from '../../stream/engine.js';
+import { runResilientStream } from '../../stream/engine.js';
+import { engineOptions } from '../../stream/engine-options.js';
 import { downloadAggregates } from './download.js';
 import { AggregationFlow } from './minute-aggregator.js';
 import {
