@@ -67,6 +67,15 @@ export class ConfigError extends MarketDataError {
 // passes through redactSecrets() has them replaced, wherever they appear.
 const knownSecrets = new Set<string>();
 
+/** The error of a download started before `configWriter(writer)`: there is nowhere to write. */
+export function writerNotConfigured(): MarketDataError {
+  return new MarketDataError(
+    'WRITER_NOT_CONFIGURED',
+    'no writer configured: call configWriter(writer) before download()',
+    { fatal: true },
+  );
+}
+
 /** Remember a secret so that {@link redactSecrets} removes it from any text. */
 export function registerSecret(secret: string | undefined): void {
   if (secret && secret.length >= 4) knownSecrets.add(secret);

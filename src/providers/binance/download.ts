@@ -1,7 +1,7 @@
 import { BINANCE_SYMBOL_PATTERN } from '../../config/schemas.js';
 import { abortError, throwIfAborted } from '../../core/abort.js';
 import { downloadRangeMs } from '../../core/download-range.js';
-import { MarketDataError, toMarketDataError } from '../../core/errors.js';
+import { MarketDataError, toMarketDataError, writerNotConfigured } from '../../core/errors.js';
 import { bucketStartMs, timespanToInterval } from '../../core/intervals.js';
 import {
   type DownloadParams,
@@ -26,13 +26,7 @@ export async function downloadKlines(
   params: DownloadParams,
   concurrency: number,
 ): Promise<string> {
-  if (writer === undefined) {
-    throw new MarketDataError(
-      'WRITER_NOT_CONFIGURED',
-      'no writer configured: call configWriter(writer) before download()',
-      { fatal: true },
-    );
-  }
+  if (writer === undefined) throw writerNotConfigured();
   const { signal } = params;
   const symbol = checkTicker(params.ticker);
   const interval = timespanToInterval(params.multiplier, params.timespan);

@@ -4,7 +4,7 @@
 import { POLYGON_TICKER_PATTERN } from '../../config/schemas.js';
 import { abortError, throwIfAborted } from '../../core/abort.js';
 import { downloadRangeMs } from '../../core/download-range.js';
-import { ConfigError, MarketDataError, toMarketDataError } from '../../core/errors.js';
+import { ConfigError, toMarketDataError, writerNotConfigured } from '../../core/errors.js';
 import { TIMESPANS } from '../../core/intervals.js';
 import {
   type DownloadParams,
@@ -27,13 +27,7 @@ export async function downloadAggregates(
   params: DownloadParams,
   concurrency: number,
 ): Promise<string> {
-  if (writer === undefined) {
-    throw new MarketDataError(
-      'WRITER_NOT_CONFIGURED',
-      'no writer configured: call configWriter(writer) before download()',
-      { fatal: true },
-    );
-  }
+  if (writer === undefined) throw writerNotConfigured();
   validateDownload(params);
   const signal = params.signal ?? new AbortController().signal;
   throwIfAborted(signal);
