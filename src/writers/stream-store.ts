@@ -1,6 +1,6 @@
 // The DuckDB side of a StreamingDuckDBWriter: open, prepare, merge and release the durable store.
 
-import { mkdir, realpath, rm, stat } from 'node:fs/promises';
+import { mkdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { debuglog } from 'node:util';
 import {
@@ -21,8 +21,8 @@ import {
 
 const debug = debuglog('argo-market-data:writer');
 
-/** Real paths of the stores opened by writers of this process. */
-const storesOpenInProcess = new Set<string>();
+/** Stores opened by writers of this process: {@link storeKey} → the path as the writer named it. */
+const storesOpenInProcess = new Map<string, string>();
 
 /**
  * The DuckDB resources of one StreamingDuckDBWriter. {@link openStore} sets each field as soon as
@@ -67,15 +67,53 @@ export function emptyStore(): StreamStore {
 // DuckDB's file lock keeps other processes out, but not a second database opened on the same
 // file in this process; two of them would corrupt it. So this process keeps its own registry.
 async function claimStore(store: StreamStore, options: StreamStoreOptions): Promise<void> {
-  const key = join(await realpath(options.dataDir), basename(options.storePath));
-  if (storesOpenInProcess.has(key)) {
+  const dir = await realpath(options.dataDir);
+  const key = storeKey(dir, basename(options.storePath), await ignoresCase(dir));
+  const holder = storesOpenInProcess.get(key);
+  if (holder !== undefined) {
     throw writerError(
-      'another StreamingDuckDBWriter in this process has this store open; close it first',
+      basename(holder) === basename(options.storePath)
+        ? 'another StreamingDuckDBWriter in this process has this store open; close it first'
+        : `this file system ignores case, so this store is the same file as ${basename(holder)}, ` +
+            'which another StreamingDuckDBWriter in this process has open (1m and 1M streams ' +
+            'share a file name there): give them separate data directories',
       options.storePath,
     );
   }
-  storesOpenInProcess.add(key);
+  storesOpenInProcess.set(key, options.storePath);
   store.storeKey = key;
+}
+
+/**
+ * The registry key of the store `name` in the real directory `dir`: names that differ only in
+ * case are one file where the file system ignores case (macOS and Windows by default).
+ */
+export function storeKey(dir: string, name: string, caseInsensitive: boolean): string {
+  return join(dir, caseInsensitive ? name.toLowerCase() : name);
+}
+
+const caseInsensitiveDirs = new Map<string, boolean>();
+
+/** Whether `dir` ignores case in file names: creates a probe file and looks it up upper-cased. */
+async function ignoresCase(dir: string): Promise<boolean> {
+  const known = caseInsensitiveDirs.get(dir);
+  if (known !== undefined) return known;
+  const name = `.argo-case-probe-${process.pid}-${Date.now().toString(36)}`;
+  const probe = join(dir, name);
+  let result = false;
+  try {
+    await writeFile(probe, '', { flag: 'wx' });
+    result = await stat(join(dir, name.toUpperCase())).then(
+      () => true,
+      () => false,
+    );
+  } catch {
+    // An unwritable directory fails at the store's creation with a clear error; assume case.
+  } finally {
+    await rm(probe, { force: true }).catch(() => {});
+  }
+  caseInsensitiveDirs.set(dir, result);
+  return result;
 }
 
 /**

@@ -5,6 +5,7 @@ import { MarketDataError } from '../../src/core/errors.js';
 import type { Interval } from '../../src/core/types.js';
 import { DuckDBWriter } from '../../src/writers/duckdb-writer.js';
 import { lastBarTimes, readParquetBars } from '../../src/writers/parquet-reader.js';
+import { storeKey } from '../../src/writers/stream-store.js';
 import {
   StreamingDuckDBWriter,
   type StreamingDuckDBWriterOptions,
@@ -234,6 +235,30 @@ describe('StreamingDuckDBWriter', () => {
       bar('BTCUSDT', 0),
       bar('BTCUSDT', 1),
     ]);
+  });
+
+  it('keeps 1m and 1M stores apart where case matters, and leaves no probe file', async () => {
+    const dir = await tempDir();
+    const minutes = await openWriter(dir);
+    const months = new StreamingDuckDBWriter(dir, 'binance', '1M');
+    onTestFinished(() => months.close());
+    await months.initialize();
+    await minutes.write(bar('BTCUSDT', 0));
+    await months.write(bar('BTCUSDT', 0, { close: 7 }));
+    await minutes.finalize();
+    await months.finalize();
+    expect(months.getOutputPath()).not.toBe(minutes.getOutputPath());
+    expect((await readParquetBars(months.getOutputPath()))[0]?.close).toBe(7);
+    expect((await readParquetBars(minutes.getOutputPath()))[0]?.close).toBe(
+      bar('BTCUSDT', 0).close,
+    );
+    expect((await readdir(dir)).filter((name) => name.includes('case-probe'))).toEqual([]);
+  });
+
+  it('folds case in the store registry where the file system ignores it (macOS, Windows)', () => {
+    const [minute, month] = ['stream_data_binance_1m.duckdb', 'stream_data_binance_1M.duckdb'];
+    expect(storeKey('/d', minute, true)).toBe(storeKey('/d', month, true));
+    expect(storeKey('/d', minute, false)).not.toBe(storeKey('/d', month, false));
   });
 
   it.each([['Binance'], ['../x'], ['a b'], [''], ['a/b']])(
