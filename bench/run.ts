@@ -3,6 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { downloadBench } from './download.js';
+import { enduranceBench } from './endurance.js';
 import { type Bench, type BenchRow, formatTable } from './report.js';
 import { scaleBench } from './scale.js';
 import { simFlood } from './sim-flood.js';
@@ -15,6 +16,7 @@ const benches: [string, Bench][] = [
   ['download', downloadBench],
   ['storage', storageBench],
   ['scale', scaleBench],
+  ['endurance', enduranceBench],
 ];
 const only = process.argv.slice(2);
 const rows: BenchRow[] = [];
