@@ -1,4 +1,4 @@
-import { abortError } from '../core/abort.js';
+import { abortError, linkedAbort } from '../core/abort.js';
 
 /**
  * Fetch `pages` with up to `concurrency` requests in flight and hand the results to `consume`
@@ -14,8 +14,8 @@ export async function fetchPagesInOrder<P, R>(
   consume: (result: R, page: P, index: number) => Promise<void>,
   signal?: AbortSignal,
 ): Promise<void> {
-  const controller = new AbortController();
-  const linked = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+  const link = linkedAbort(signal);
+  const linked = link.signal;
   const inFlight = new Map<number, Promise<R>>();
   let nextToStart = 0;
   try {
@@ -35,9 +35,11 @@ export async function fetchPagesInOrder<P, R>(
       await consume(result, pages[index] as P, index);
     }
   } catch (error) {
-    controller.abort();
+    link.abort();
     await Promise.allSettled(inFlight.values());
     if (signal?.aborted) throw abortError(signal, error);
     throw error;
+  } finally {
+    link.release();
   }
 }

@@ -1,4 +1,4 @@
-import { abortError, sleep } from '../core/abort.js';
+import { abortError, linkedAbort, sleep } from '../core/abort.js';
 import { type ErrorCode, MarketDataError, redactUrl } from '../core/errors.js';
 import { backoffDelayMs } from '../stream/backoff.js';
 
@@ -121,11 +121,13 @@ async function attemptOnce<T>(
   printable: string,
   service: string,
 ): Promise<Attempt<T>> {
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), options.timeoutMs);
-  const signal = options.signal
-    ? AbortSignal.any([options.signal, timeout.signal])
-    : timeout.signal;
+  const link = linkedAbort(options.signal);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    link.abort();
+  }, options.timeoutMs);
+  const signal = link.signal;
   try {
     let response: Response;
     let text: string;
@@ -137,7 +139,7 @@ async function attemptOnce<T>(
       text = await response.text();
     } catch (error) {
       if (options.signal?.aborted) throw abortError(options.signal, error);
-      const reason = timeout.signal.aborted
+      const reason = timedOut
         ? `no response within ${options.timeoutMs} ms`
         : describeNetworkError(error);
       return {
@@ -171,6 +173,7 @@ async function attemptOnce<T>(
     return classifyFailure(response, text, printable, service, options.readErrorBody);
   } finally {
     clearTimeout(timer);
+    link.release();
   }
 }
 

@@ -1,4 +1,4 @@
-import { sleep } from '../core/abort.js';
+import { linkedAbort, sleep } from '../core/abort.js';
 import { MarketDataError } from '../core/errors.js';
 import type { ConnectionStatus, MarketData, StatusDetail } from '../core/types.js';
 import type { ConnectionPlan, FrameSink, HandshakeContext, StreamAdapter } from './adapter.js';
@@ -67,15 +67,15 @@ export class Connector {
       if (signal.aborted) throw error;
       // Keep the old socket; if the exchange cuts it first, the normal reconnect (with
       // backfill) takes over. Otherwise try rotating again after a backoff pause.
-      const pause = new AbortController();
-      const pauseSignal = AbortSignal.any([signal, pause.signal]);
+      const pause = linkedAbort(signal);
       const delayMs = backoffDelayMs(
         2,
         options.reconnectInitialDelayMs,
         options.reconnectMaxDelayMs,
       );
-      await Promise.race([sleep(delayMs, pauseSignal).catch(() => {}), old.connection.closed]);
+      await Promise.race([sleep(delayMs, pause.signal).catch(() => {}), old.connection.closed]);
       pause.abort();
+      pause.release();
       old.rotation = new Promise((resolve) => {
         old.requestRotation = () => resolve(ROTATE);
       });

@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -140,4 +140,27 @@ describe('getJson', () => {
     await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
     expect(Date.now() - startedMs).toBeLessThan(1000);
   });
+
+  it('leaves nothing on a long-lived signal after its requests (a stream runs for weeks)', async () => {
+    const stream = new AbortController();
+    for (let i = 0; i < 50; i++) await getJson(`${base}/ok`, { ...fast, signal: stream.signal });
+    await getJson(`${base}/flaky`, { ...fast, signal: stream.signal });
+    await expect(
+      getJson(`${base}/hang`, { timeoutMs: 50, retry: { maxRetries: 0 }, signal: stream.signal }),
+    ).rejects.toMatchObject({ code: 'NETWORK' });
+    expect(getEventListeners(stream.signal, 'abort')).toHaveLength(0);
+    // AbortSignal.any() would park each request's signal here for the life of the stream
+    // (nodejs/node#55351); Node internals, so absent counts as empty.
+    expect(dependantSignals(stream.signal)).toBe(0);
+  });
 });
+
+function dependantSignals(signal: AbortSignal): number {
+  const key = Object.getOwnPropertySymbols(signal).find(
+    (symbol) => symbol.description === 'kDependantSignals',
+  );
+  const set =
+    key === undefined ? undefined : (signal as unknown as Record<symbol, { size?: unknown }>)[key];
+  // Node's internal SafeSet is not an `instanceof Set` here; its size is what matters.
+  return typeof set?.size === 'number' ? set.size : 0;
+}

@@ -6,6 +6,7 @@ import {
   type PolygonStreamOptions,
   polygonStreamSchema,
 } from '../../config/schemas.js';
+import { linkedAbort } from '../../core/abort.js';
 import { MarketDataError, registerSecret, toMarketDataError } from '../../core/errors.js';
 import { bucketStartMs } from '../../core/intervals.js';
 import type {
@@ -143,8 +144,8 @@ export class PolygonProvider implements Provider {
       yield* engine;
       return;
     }
-    const localAbort = new AbortController();
-    const streamSignal = signal ? AbortSignal.any([signal, localAbort.signal]) : localAbort.signal;
+    const localAbort = linkedAbort(signal);
+    const streamSignal = localAbort.signal;
     try {
       for await (const item of engine) {
         const [minute, error] = item;
@@ -161,6 +162,7 @@ export class PolygonProvider implements Provider {
       }
     } finally {
       localAbort.abort();
+      localAbort.release();
     }
   }
 
