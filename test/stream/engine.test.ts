@@ -159,6 +159,15 @@ function openTimes(results: StreamResult[], symbol: string): number[] {
   return results.flatMap(([bar]) => (bar?.symbol === symbol ? [bar.time.getTime() / STEP] : []));
 }
 
+/** A promise and the function that resolves it: a test's "this has happened" event. */
+function signalled(): [Promise<void>, () => void] {
+  let resolve: () => void = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return [promise, resolve];
+}
+
 const range = (from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -187,20 +196,7 @@ describe('StreamEngine on real sockets', () => {
   });
 
   it('a final lost while a backfill runs is fetched before the held bars after it', async () => {
-    const makeBar = (symbol: string, openMs: number): MarketData => ({
-      id: `${symbol}-${openMs}`,
-      symbol,
-      time: new Date(openMs),
-      open: 1,
-      high: 1,
-      low: 1,
-      close: 1,
-      volume: 1,
-    });
-    let sawSix: () => void = () => {};
-    const heldSix = new Promise<void>((resolve) => {
-      sawSix = resolve;
-    });
+    const [heldSix, sawSix] = signalled();
     const backfillAfter: number[] = [];
     const { exchange, engine } = await setup(
       [['A']],
@@ -210,7 +206,7 @@ describe('StreamEngine on real sockets', () => {
           const message = JSON.parse(frame) as { E: number; bars: [string, number][] };
           sink.exchangeTime(message.E);
           for (const [symbol, openMs] of message.bars) {
-            sink.bar(makeBar(symbol, openMs));
+            sink.bar(bar(symbol, openMs));
             if (openMs === 6 * STEP) sawSix();
           }
         },
@@ -219,9 +215,9 @@ describe('StreamEngine on real sockets', () => {
           if (backfillAfter.length === 1) {
             // REST answered before bar 5 closed; bar 5's final is then lost on the socket.
             await heldSix;
-            return [makeBar(symbol, 3 * STEP)];
+            return [bar(symbol, 3 * STEP)];
           }
-          return range(afterOpenMs / STEP + 1, 5).map((k) => makeBar(symbol, k * STEP));
+          return range(afterOpenMs / STEP + 1, 5).map((k) => bar(symbol, k * STEP));
         },
       },
     );
@@ -415,19 +411,13 @@ describe('StreamEngine on real sockets', () => {
     // An exchange that skips no-trade bars (Polygon) gives the engine no way to see a gap in
     // the held bars, so the REST pass must come first. Bars 13 and 14 close while the second
     // socket is down and the consumer is slow; bar 15 arrives on the third socket.
-    let gate: () => void = () => {};
-    const gateOpen = new Promise<void>((resolve) => {
-      gate = resolve;
-    });
+    const [gateOpen, gate] = signalled();
     const seen = new Map<number, () => void>();
     const parsed = (k: number) => new Promise<void>((resolve) => seen.set(k, resolve));
     const sawTwelve = parsed(12);
     const sawFifteen = parsed(15);
     const backfillAfter: number[] = [];
-    let backfillAsked: () => void = () => {};
-    const firstBackfill = new Promise<void>((resolve) => {
-      backfillAsked = resolve;
-    });
+    const [firstBackfill, backfillAsked] = signalled();
     const { exchange, engine } = await setup(
       [['A']],
       { bufferSize: 2 },
