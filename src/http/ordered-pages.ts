@@ -15,14 +15,13 @@ export async function fetchPagesInOrder<P, R>(
   signal?: AbortSignal,
 ): Promise<void> {
   const link = linkedAbort(signal);
-  const linked = link.signal;
   const inFlight = new Map<number, Promise<R>>();
   let nextToStart = 0;
   try {
     for (let index = 0; index < pages.length; index += 1) {
       while (nextToStart < pages.length && nextToStart < index + Math.max(1, concurrency)) {
         const page = pages[nextToStart] as P;
-        const request = fetchPage(page, nextToStart, linked);
+        const request = fetchPage(page, nextToStart, link.signal);
         // Awaited in order below; mark it handled now so an early failure of a later page is
         // not reported as unhandled while we wait for an earlier one.
         request.catch(() => {});

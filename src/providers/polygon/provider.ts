@@ -145,7 +145,6 @@ export class PolygonProvider implements Provider {
       return;
     }
     const localAbort = linkedAbort(signal);
-    const streamSignal = localAbort.signal;
     try {
       for await (const item of engine) {
         const [minute, error] = item;
@@ -154,8 +153,14 @@ export class PolygonProvider implements Provider {
           continue;
         }
         if (!flow.started) {
-          const failures = await this.#seedFirstBuckets(flow, rest, interval, minute, streamSignal);
-          if (streamSignal.aborted) return;
+          const failures = await this.#seedFirstBuckets(
+            flow,
+            rest,
+            interval,
+            minute,
+            localAbort.signal,
+          );
+          if (localAbort.signal.aborted) return;
           for (const failure of failures) yield [undefined, failure];
         }
         for (const bar of flow.onMinute(minute)) yield [bar, undefined];
