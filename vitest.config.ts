@@ -7,6 +7,6 @@ export default defineConfig({
     testTimeout: 15_000,
     hookTimeout: 15_000,
     setupFiles: ['test/helpers/no-open-handles.ts'],
-    globalSetup: ['test/helpers/global-build.ts'],
+    globalSetup: ['test/helpers/system-deps.ts', 'test/helpers/global-build.ts'],
   },
 });
