@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  calendarDay,
-  dayEndMs,
-  dayStartMs,
-  isDayString,
-} from '../../src/core/venue-calendar.js';
+import { calendarDay, dayEndMs, dayStartMs, isDayString } from '../../src/core/venue-calendar.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
