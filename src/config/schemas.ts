@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { INTERVALS } from '../core/intervals.js';
 import type { Interval } from '../core/types.js';
-import { dayEndMs, dayStartMs, isDayString, type VenueCalendar } from '../core/venue-calendar.js';
+import { dayEndMs, dayStartMs, type VenueCalendar } from '../core/venue-calendar.js';
 import { foldSymbol, type SymbolVenue, symbolProblem } from './symbols.js';
 
 export { BINANCE_SYMBOL_PATTERN, POLYGON_TICKER_PATTERN } from './symbols.js';
@@ -170,6 +170,7 @@ export const polygonStreamSchema = z
   })
   .strict();
 
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /**
@@ -180,9 +181,9 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}
 export function dateInput(calendar: VenueCalendar, edge: 'start' | 'end') {
   return z
     .string()
-    .refine((s) => isDayString(s) || RFC3339.test(s), 'must be YYYY-MM-DD or RFC 3339')
+    .refine((s) => DATE_ONLY.test(s) || RFC3339.test(s), 'must be YYYY-MM-DD or RFC 3339')
     .transform((s, ctx) => {
-      const day = isDayString(s);
+      const day = DATE_ONLY.test(s);
       const ms = day
         ? edge === 'start'
           ? dayStartMs(s, calendar)

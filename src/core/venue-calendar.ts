@@ -44,31 +44,49 @@ export function calendarOffsetMs(calendar: VenueCalendar, timeMs: number): numbe
   return localAsUtc - wholeSecondMs;
 }
 
-/** True when `text` is a `YYYY-MM-DD` day string naming a real date (2024-02-30 is not). */
-export function isDayString(text: string): boolean {
-  const m = DAY_STRING.exec(text);
-  if (!m) return false;
-  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  return new Date(ms).toISOString().startsWith(text);
+/** UTC midnight of (year, month0, day); years 0–99 are real years, not 1900–1999. */
+function utcMidnightMs(year: number, month0: number, day: number): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month0, day);
+  return date.getTime();
 }
 
-/** UTC ms of midnight starting `day` (`YYYY-MM-DD`) in `calendar`; NaN for a non-day. */
-export function dayStartMs(day: string, calendar: VenueCalendar): number {
-  if (!isDayString(day)) return Number.NaN;
-  const utcMidnight = Date.parse(`${day}T00:00:00Z`);
+function parseDay(text: string): number {
+  const m = DAY_STRING.exec(text);
+  if (!m) return Number.NaN;
+  const [year, month0, day] = [Number(m[1]), Number(m[2]) - 1, Number(m[3])];
+  const ms = utcMidnightMs(year, month0, day);
+  const date = new Date(ms);
+  // 2024-02-30 rolls over to March; a real date keeps its fields.
+  const real =
+    date.getUTCFullYear() === year && date.getUTCMonth() === month0 && date.getUTCDate() === day;
+  return real ? ms : Number.NaN;
+}
+
+/** True when `text` is a `YYYY-MM-DD` day string naming a real date (2024-02-30 is not). */
+export function isDayString(text: string): boolean {
+  return !Number.isNaN(parseDay(text));
+}
+
+// Local midnight is UTC midnight minus the offset; the offset at that instant decides (DST
+// switches happen at 02:00 local, never at midnight, so one correction is enough).
+function zonedMidnightMs(utcMidnight: number, calendar: VenueCalendar): number {
   if (calendar === 'UTC') return utcMidnight;
-  // Local midnight is UTC midnight minus the offset; the offset at that instant decides (DST
-  // switches happen at 02:00 local, never at midnight, so one correction is enough).
   const guess = utcMidnight - calendarOffsetMs(calendar, utcMidnight);
   return utcMidnight - calendarOffsetMs(calendar, guess);
 }
 
+/** UTC ms of midnight starting `day` (`YYYY-MM-DD`) in `calendar`; NaN for a non-day. */
+export function dayStartMs(day: string, calendar: VenueCalendar): number {
+  const utcMidnight = parseDay(day);
+  return Number.isNaN(utcMidnight) ? utcMidnight : zonedMidnightMs(utcMidnight, calendar);
+}
+
 /** UTC ms of the last millisecond of `day` in `calendar` (the day's end, inclusive). */
 export function dayEndMs(day: string, calendar: VenueCalendar): number {
-  const start = dayStartMs(day, calendar);
-  if (Number.isNaN(start)) return start;
-  const next = new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
-  return dayStartMs(next, calendar) - 1;
+  const utcMidnight = parseDay(day);
+  if (Number.isNaN(utcMidnight)) return utcMidnight;
+  return zonedMidnightMs(utcMidnight + DAY_MS, calendar) - 1;
 }
 
 /** The `YYYY-MM-DD` date of instant `timeMs` in `calendar` (New York's trading date for Polygon). */

@@ -64,37 +64,41 @@ export function escapeGlob(path: string): string {
  */
 export async function prepareOutputLocation(finalPath: string): Promise<void> {
   const directory = resolve(dirname(finalPath));
-  await makeDirectory(directory);
+  const fail = (problem: string, cause?: unknown): MarketDataError =>
+    new MarketDataError(
+      'WRITER',
+      `cannot write to the data directory ${directory}: ${problem}; choose a writable directory`,
+      { fatal: true, ...(cause === undefined ? {} : { cause }) },
+    );
+  const problem = await makeDirectory(directory);
+  if (problem !== undefined) throw fail(problem.text, problem.cause);
   const existing = await stat(finalPath).catch(() => undefined);
-  if (existing?.isDirectory()) {
-    throw outputError(`${finalPath} is a directory; the Parquet file cannot be written there`);
-  }
+  if (existing?.isDirectory()) throw fail(`${basename(finalPath)} there is a directory`);
   const probe = tempPathFor(finalPath);
   try {
     const handle = await open(probe, 'wx');
     await handle.close();
   } catch (error) {
-    throw outputError(`cannot write files in ${directory}: ${reasonOf(error)}`, error);
+    throw fail(`a file cannot be created there (${reasonOf(error)})`, error);
   } finally {
     await removeQuietly(probe);
   }
 }
 
-async function makeDirectory(directory: string): Promise<void> {
+// Creates `directory` and its missing parents; the reason it cannot, or undefined.
+async function makeDirectory(
+  directory: string,
+): Promise<{ text: string; cause?: unknown } | undefined> {
   const missing: string[] = [];
   let current = directory;
   // Walk up to the nearest existing ancestor; it must be a directory.
   while (true) {
     const info = await stat(current).catch((error: NodeJS.ErrnoException) => error);
     if (!(info instanceof Error)) {
-      if (!info.isDirectory()) {
-        throw outputError(`${current} is not a directory; give a directory for the data`);
-      }
+      if (!info.isDirectory()) return { text: `${current} is not a directory` };
       break;
     }
-    if (info.code !== 'ENOENT') {
-      throw outputError(`cannot use ${current}: ${reasonOf(info)}`, info);
-    }
+    if (info.code !== 'ENOENT') return { text: `${current}: ${reasonOf(info)}`, cause: info };
     missing.push(current);
     const parent = dirname(current);
     if (parent === current) break;
@@ -105,20 +109,10 @@ async function makeDirectory(directory: string): Promise<void> {
       await mkdir(dir);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw outputError(`cannot create the directory ${dir}: ${reasonOf(error)}`, error);
+      return { text: `${dir} cannot be created (${reasonOf(error)})`, cause: error };
     }
   }
-}
-
-function outputError(message: string, cause?: unknown): MarketDataError {
-  return new MarketDataError(
-    'WRITER',
-    `output location unusable: ${message}; choose a writable data directory`,
-    {
-      fatal: true,
-      ...(cause === undefined ? {} : { cause }),
-    },
-  );
+  return undefined;
 }
 
 function reasonOf(error: unknown): string {
