@@ -183,3 +183,24 @@ describe('Binance symbol status', () => {
     expect(ws.frames.filter((f) => f.includes('xmrusdt'))).toEqual([]);
   });
 });
+
+describe('Binance Unicode symbols on the stream', () => {
+  it('streams 这是测试币456 closed bars (URL-encoded stream name, UTF-8 events)', async () => {
+    const sim = await startSimulator({ seed: 5, speed: 600 });
+    onTestFinished(() => sim.close());
+    for (const connection of ['per-symbol', 'combined'] as const) {
+      const provider = new BinanceProvider({
+        symbols: ['这是测试币456'],
+        interval: '1m',
+        connection,
+        restBaseUrl: sim.binance.restUrl,
+        wsBaseUrl: sim.binance.wsUrl,
+      });
+      const results = await firstResults(provider, 2);
+      expect(results.map(([bar, err]) => err?.code ?? bar?.symbol)).toEqual([
+        '这是测试币456',
+        '这是测试币456',
+      ]);
+    }
+  });
+});
