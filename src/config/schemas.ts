@@ -2,9 +2,18 @@ import { z } from 'zod';
 import { INTERVALS } from '../core/intervals.js';
 import type { Interval } from '../core/types.js';
 import { dayEndMs, dayStartMs, type VenueCalendar } from '../core/venue-calendar.js';
-import { foldSymbol, type SymbolVenue, symbolProblem } from './symbols.js';
+import {
+  BINANCE_SYMBOL_PATTERN,
+  foldSymbol,
+  POLYGON_TICKER_PATTERN,
+  type SymbolVenue,
+  symbolProblem,
+} from './symbols.js';
 
 export { BINANCE_SYMBOL_PATTERN, POLYGON_TICKER_PATTERN } from './symbols.js';
+
+// JSON Schema patterns are ECMA-262 with the `u` flag (draft 2020-12), so `\p{L}` carries over.
+const SYMBOL_PATTERNS = { binance: BINANCE_SYMBOL_PATTERN, polygon: POLYGON_TICKER_PATTERN };
 
 /** One symbol of `venue`, checked by {@link symbolProblem} and folded to the venue's spelling. */
 function symbolSchema(venue: SymbolVenue, example: string) {
@@ -15,7 +24,7 @@ function symbolSchema(venue: SymbolVenue, example: string) {
       if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} ${problem}` });
     })
     .transform((s) => foldSymbol(venue, s))
-    .meta({ description: `Symbol, e.g. ${example}` });
+    .meta({ description: `Symbol, e.g. ${example}`, pattern: SYMBOL_PATTERNS[venue].source });
 }
 
 const intervalSchema = z.enum(INTERVALS as [Interval, ...Interval[]]).meta({
