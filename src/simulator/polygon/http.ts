@@ -53,29 +53,32 @@ class BadParam {
 
 /** The request and failure handlers of the Polygon REST server. */
 export function polygonRest(ctx: PolygonRestContext): Pick<VenueHandlers, 'request' | 'failure'> {
+  // PROTOCOLS.md §2.4: the `Date` header is the venue's clock, the one that says which bars are
+  // final; here it is the simulated clock, not the host's.
+  const date = (): Record<string, string> => ({ Date: new Date(ctx.clock.now()).toUTCString() });
   return {
     request(req: IncomingMessage, res: ServerResponse, url: URL) {
       const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
       const key = url.searchParams.get('apiKey') ?? bearer;
       if (!key) {
-        sendJson(res, 401, errors.noKey());
+        sendJson(res, 401, errors.noKey(), date());
         return;
       }
       if (key !== ctx.apiKey) {
-        sendJson(res, 401, errors.badKey());
+        sendJson(res, 401, errors.badKey(), date());
         return;
       }
       const match = AGGS_PATH.exec(url.pathname);
       if (!match) {
-        sendJson(res, 404, { status: 'NOT_FOUND', request_id: '', message: 'Not found' });
+        sendJson(res, 404, { status: 'NOT_FOUND', request_id: '', message: 'Not found' }, date());
         return;
       }
       try {
         const query = parseQuery(match.slice(1).map(decodeURIComponent), url.searchParams);
-        sendJson(res, 200, aggregates(ctx, query));
+        sendJson(res, 200, aggregates(ctx, query), date());
       } catch (err) {
         if (!(err instanceof BadParam)) throw err;
-        sendJson(res, 400, errors.badParam(err.detail));
+        sendJson(res, 400, errors.badParam(err.detail), date());
       }
     },
     failure(res: ServerResponse, status: FailStatus, retryAfterSec: number) {
