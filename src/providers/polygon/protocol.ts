@@ -104,3 +104,8 @@ export function subscribeFrame(ev: 'AM' | 'A', tickers: readonly string[]): stri
     params: tickers.map((t) => `${ev}.${t}`).join(','),
   });
 }
+
+/** PROTOCOLS.md §2.4: minute aggregates exist only from 04:00 ET (pre-market opens)… */
+export const EXTENDED_HOURS_OPEN_MINUTE = 4 * 60;
+/** PROTOCOLS.md §2.4: …to 20:00 ET (after-hours closes), Monday to Friday. */
+export const EXTENDED_HOURS_CLOSE_MINUTE = 20 * 60;
