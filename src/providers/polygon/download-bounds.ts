@@ -1,5 +1,5 @@
 // Where a Polygon bar ends (to tell a closed bar from an open one) and how many bars a range
-// can hold at most (to report a download's progress in bars before the bars are known).
+// can hold at most, for a download's progress in bars before the bars are known.
 
 import {
   nyDayStartMs,
@@ -8,7 +8,7 @@ import {
   nyWeekday,
   nyWeekStartMs,
 } from '../../core/ny-calendar.js';
-import type { Timespan } from '../../core/types.js';
+import type { DownloadParams, Timespan } from '../../core/types.js';
 import { EXTENDED_HOURS_CLOSE_MINUTE, EXTENDED_HOURS_OPEN_MINUTE } from './protocol.js';
 
 const MINUTE_MS = 60_000;
@@ -88,4 +88,36 @@ function maxFixedBars(barMs: number, fromMs: number, toMs: number): number {
     }
   }
   return count;
+}
+
+/**
+ * Progress in bars: `current` is the bars written (monotonic), `total` the bars written plus an
+ * upper bound for the windows still to come, so it settles on `current` when the last window is
+ * in (Polygon skips minutes without trades, so the count is known only then).
+ */
+export class BarProgress {
+  readonly #onProgress: DownloadParams['onProgress'];
+  readonly #estimates: number[];
+  #pendingMax: number;
+  written = 0;
+
+  constructor(onProgress: DownloadParams['onProgress'], estimates: number[]) {
+    this.#onProgress = onProgress;
+    this.#estimates = estimates;
+    this.#pendingMax = estimates.reduce((sum, n) => sum + n, 0);
+  }
+
+  windowDone(index: number, bars: number): void {
+    this.written += bars;
+    this.#pendingMax -= this.#estimates[index] ?? 0;
+  }
+
+  report(message: string): void {
+    if (this.#onProgress === undefined) return;
+    try {
+      this.#onProgress(this.written, this.written + Math.max(0, this.#pendingMax), message);
+    } catch {
+      // A throwing progress callback is the caller's bug; it must not break the download.
+    }
+  }
 }

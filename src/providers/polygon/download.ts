@@ -4,7 +4,12 @@
 import { POLYGON_TICKER_PATTERN } from '../../config/schemas.js';
 import { abortError, throwIfAborted } from '../../core/abort.js';
 import { downloadRangeMs } from '../../core/download-range.js';
-import { ConfigError, toMarketDataError, writerNotConfigured } from '../../core/errors.js';
+import {
+  ConfigError,
+  MarketDataError,
+  toMarketDataError,
+  writerNotConfigured,
+} from '../../core/errors.js';
 import { TIMESPANS } from '../../core/intervals.js';
 import { isNyDayRange, nyDate, nyDayStartMs } from '../../core/ny-calendar.js';
 import {
@@ -15,7 +20,7 @@ import {
   type Timespan,
 } from '../../core/types.js';
 import { fetchPagesInOrder } from '../../http/ordered-pages.js';
-import { barEndMs, maxBarsBetween } from './download-bounds.js';
+import { BarProgress, barEndMs, maxBarsBetween } from './download-bounds.js';
 import type { AggsRangeEnd, PolygonRest } from './rest.js';
 
 /**
@@ -72,6 +77,7 @@ export async function downloadAggregates(
       },
       signal,
     );
+    if (progress.written === 0) await confirmTicker(rest, params.ticker, startMs, endMs, signal);
     const path = await writer.finalize().catch((error: unknown) => {
       throw toMarketDataError(error, 'WRITER', 'finalizing the output failed', true);
     });
@@ -117,6 +123,27 @@ async function fetchWindow(
   return bars;
 }
 
+/**
+ * No bar at all may be a quiet range (a weekend, a holiday) or a ticker Polygon does not know:
+ * the aggregates endpoint answers both with 200 and no results (PROTOCOLS.md §2.2), so ask the
+ * reference endpoint, and refuse the second instead of writing an empty file.
+ */
+async function confirmTicker(
+  rest: PolygonRest,
+  ticker: string,
+  startMs: number,
+  endMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  if (await rest.tickerExists(ticker, signal)) return;
+  const range = `${new Date(startMs).toISOString()} … ${new Date(endMs).toISOString()}`;
+  throw new MarketDataError(
+    'INVALID_SYMBOL',
+    `Polygon does not know the ticker '${ticker}' (no bars in ${range}, and its reference data has no such ticker): check the spelling; tickers are case-sensitive, with class and preferred suffixes as in BRK.B or AMpB`,
+    { fatal: true },
+  );
+}
+
 async function writeAll(writer: MarketDataWriter, bars: MarketData[]): Promise<void> {
   if (bars.length === 0) return;
   try {
@@ -127,38 +154,6 @@ async function writeAll(writer: MarketDataWriter, bars: MarketData[]): Promise<v
     }
   } catch (error) {
     throw toMarketDataError(error, 'WRITER', 'writing bars failed', true);
-  }
-}
-
-/**
- * Progress in bars: `current` is the bars written (monotonic), `total` the bars written plus an
- * upper bound for the windows still to come, so it settles on `current` when the last window is
- * in (Polygon skips minutes without trades, so the count is known only then).
- */
-class BarProgress {
-  readonly #onProgress: DownloadParams['onProgress'];
-  readonly #estimates: number[];
-  #pendingMax: number;
-  written = 0;
-
-  constructor(onProgress: DownloadParams['onProgress'], estimates: number[]) {
-    this.#onProgress = onProgress;
-    this.#estimates = estimates;
-    this.#pendingMax = estimates.reduce((sum, n) => sum + n, 0);
-  }
-
-  windowDone(index: number, bars: number): void {
-    this.written += bars;
-    this.#pendingMax -= this.#estimates[index] ?? 0;
-  }
-
-  report(message: string): void {
-    if (this.#onProgress === undefined) return;
-    try {
-      this.#onProgress(this.written, this.written + Math.max(0, this.#pendingMax), message);
-    } catch {
-      // A throwing progress callback is the caller's bug; it must not break the download.
-    }
   }
 }
 

@@ -16,6 +16,7 @@ import {
   type PolygonErrorBody,
   RATE_LIMIT_FALLBACK_WAIT_MS,
   RATE_LIMIT_MAX_WAIT_MS,
+  REFERENCE_TICKER_PATH,
 } from './protocol.js';
 
 /** Our choice: first retry delay after a network error or 5xx; doubles per attempt (jitter). */
@@ -165,7 +166,31 @@ export class PolygonRest {
     }
   }
 
-  async #getJson(url: URL, signal: AbortSignal): Promise<{ body: unknown; headers: Headers }> {
+  /**
+   * Whether Polygon's reference data knows `ticker` (GET /v3/reference/tickers/{ticker}: 404
+   * `NOT_FOUND` when it does not, see {@link REFERENCE_TICKER_PATH}). Other failures throw.
+   */
+  async tickerExists(ticker: string, signal: AbortSignal): Promise<boolean> {
+    const base = this.#options.restBaseUrl.replace(/\/+$/, '');
+    const url = new URL(`${base}${REFERENCE_TICKER_PATH}${encodeURIComponent(ticker)}`);
+    const readErrorBody: ErrorBodyReader = (status, text) =>
+      status === 404
+        ? { code: 'INVALID_SYMBOL', message: bodyMessage(text) }
+        : this.#readErrorBody(status, text);
+    try {
+      await this.#getJson(url, signal, readErrorBody);
+      return true;
+    } catch (error) {
+      if (MarketDataError.is(error) && error.code === 'INVALID_SYMBOL') return false;
+      throw error;
+    }
+  }
+
+  async #getJson(
+    url: URL,
+    signal: AbortSignal,
+    readErrorBody = this.#readErrorBody,
+  ): Promise<{ body: unknown; headers: Headers }> {
     const response = await getJson<unknown>(url, {
       signal,
       timeoutMs: this.#options.requestTimeoutMs,
@@ -176,7 +201,7 @@ export class PolygonRest {
         maxDelayMs: RETRY_MAX_DELAY_MS,
         maxRetryAfterMs: RATE_LIMIT_MAX_WAIT_MS,
       },
-      readErrorBody: this.#readErrorBody,
+      readErrorBody,
       budget: this.#gate,
       service: 'Polygon',
     });

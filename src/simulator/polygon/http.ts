@@ -20,6 +20,7 @@ import {
   requestId,
   restResult,
   TIMESPANS,
+  tickerDetails,
 } from './protocol.js';
 
 /** What the Polygon REST side needs. */
@@ -32,6 +33,7 @@ export interface PolygonRestContext {
   baseUrl: () => string;
 }
 
+const REFERENCE_TICKER_PATH = /^\/v3\/reference\/tickers\/([^/]+)$/;
 const AGGS_PATH = /^\/v2\/aggs\/ticker\/([^/]+)\/range\/([^/]+)\/([^/]+)\/([^/]+)\/([^/]+)$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const INTEGER = /^\d{1,15}$/;
@@ -68,6 +70,14 @@ export function polygonRest(ctx: PolygonRestContext): Pick<VenueHandlers, 'reque
         sendJson(res, 401, errors.badKey(), date());
         return;
       }
+      const reference = REFERENCE_TICKER_PATH.exec(url.pathname);
+      if (reference) {
+        const ticker = safeDecode(reference[1] as string);
+        if (ticker !== undefined && ctx.tickers.has(ticker))
+          sendJson(res, 200, tickerDetails(ticker), date());
+        else sendJson(res, 404, errors.tickerNotFound(), date());
+        return;
+      }
       const match = AGGS_PATH.exec(url.pathname);
       if (!match) {
         sendJson(res, 404, { status: 'NOT_FOUND', request_id: '', message: 'Not found' }, date());
@@ -89,6 +99,14 @@ export function polygonRest(ctx: PolygonRestContext): Pick<VenueHandlers, 'reque
       }
     },
   };
+}
+
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function parseTime(value: string, name: string, end: boolean): number {
