@@ -7,6 +7,7 @@ import {
   type ErrorBodyReader,
   genericErrorBody,
   getJson,
+  type JsonResponse,
   type RequestGate,
 } from '../../http/request.js';
 import {
@@ -142,9 +143,9 @@ export class PolygonRest {
 
   /** One page: GET with retries (`http/request.ts`, paced by this client's 429 gate), then parsed. */
   async page(url: URL, ticker: string, signal: AbortSignal): Promise<AggsPage> {
-    const { body, headers } = await this.#getJson(url, signal);
-    const page = parseAggsResponse(body, ticker, url);
-    const serverNowMs = Date.parse(headers.get('date') ?? '');
+    const response = await this.#getJsonResponse(url, signal);
+    const page = parseAggsResponse(response.body, ticker, url);
+    const serverNowMs = Date.parse(response.headers.get('date') ?? '');
     if (Number.isFinite(serverNowMs)) page.serverNowMs = serverNowMs;
     return page;
   }
@@ -178,7 +179,7 @@ export class PolygonRest {
         ? { code: 'INVALID_SYMBOL', message: bodyMessage(text) }
         : this.#readErrorBody(status, text);
     try {
-      await this.#getJson(url, signal, readErrorBody);
+      await this.#getJsonResponse(url, signal, readErrorBody);
       return true;
     } catch (error) {
       if (MarketDataError.is(error) && error.code === 'INVALID_SYMBOL') return false;
@@ -186,11 +187,11 @@ export class PolygonRest {
     }
   }
 
-  async #getJson(
+  async #getJsonResponse(
     url: URL,
     signal: AbortSignal,
     readErrorBody = this.#readErrorBody,
-  ): Promise<{ body: unknown; headers: Headers }> {
+  ): Promise<JsonResponse<unknown>> {
     const response = await getJson<unknown>(url, {
       signal,
       timeoutMs: this.#options.requestTimeoutMs,
@@ -205,7 +206,7 @@ export class PolygonRest {
       budget: this.#gate,
       service: 'Polygon',
     });
-    return { body: response.body, headers: response.headers };
+    return response;
   }
 }
 

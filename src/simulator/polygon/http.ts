@@ -55,40 +55,38 @@ class BadParam {
 
 /** The request and failure handlers of the Polygon REST server. */
 export function polygonRest(ctx: PolygonRestContext): Pick<VenueHandlers, 'request' | 'failure'> {
-  // PROTOCOLS.md §2.4: the `Date` header is the venue's clock, the one that says which bars are
-  // final; here it is the simulated clock, not the host's.
-  const date = (): Record<string, string> => ({ Date: new Date(ctx.clock.now()).toUTCString() });
   return {
     request(req: IncomingMessage, res: ServerResponse, url: URL) {
+      setVenueDate(res, ctx.clock);
       const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
       const key = url.searchParams.get('apiKey') ?? bearer;
       if (!key) {
-        sendJson(res, 401, errors.noKey(), date());
+        sendJson(res, 401, errors.noKey());
         return;
       }
       if (key !== ctx.apiKey) {
-        sendJson(res, 401, errors.badKey(), date());
+        sendJson(res, 401, errors.badKey());
         return;
       }
       const reference = REFERENCE_TICKER_PATH.exec(url.pathname);
       if (reference) {
         const ticker = safeDecode(reference[1] as string);
         if (ticker !== undefined && ctx.tickers.has(ticker))
-          sendJson(res, 200, tickerDetails(ticker), date());
-        else sendJson(res, 404, errors.tickerNotFound(), date());
+          sendJson(res, 200, tickerDetails(ticker));
+        else sendJson(res, 404, errors.tickerNotFound());
         return;
       }
       const match = AGGS_PATH.exec(url.pathname);
       if (!match) {
-        sendJson(res, 404, { status: 'NOT_FOUND', request_id: '', message: 'Not found' }, date());
+        sendJson(res, 404, { status: 'NOT_FOUND', request_id: '', message: 'Not found' });
         return;
       }
       try {
         const query = parseQuery(match.slice(1).map(decodeURIComponent), url.searchParams);
-        sendJson(res, 200, aggregates(ctx, query), date());
+        sendJson(res, 200, aggregates(ctx, query));
       } catch (err) {
         if (!(err instanceof BadParam)) throw err;
-        sendJson(res, 400, errors.badParam(err.detail), date());
+        sendJson(res, 400, errors.badParam(err.detail));
       }
     },
     failure(res: ServerResponse, status: FailStatus, retryAfterSec: number) {
@@ -101,12 +99,13 @@ export function polygonRest(ctx: PolygonRestContext): Pick<VenueHandlers, 'reque
   };
 }
 
-function safeDecode(text: string): string | undefined {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return undefined;
-  }
+/**
+ * The `Date` header by the venue's clock (HTTP date, whole seconds), so a client can tell which
+ * bars are closed; Node's own would carry the local clock, wrong whenever the simulator's runs
+ * faster.
+ */
+function setVenueDate(res: ServerResponse, clock: SimClock): void {
+  res.setHeader('Date', new Date(clock.now()).toUTCString());
 }
 
 function parseTime(value: string, name: string, end: boolean): number {
@@ -232,4 +231,12 @@ function aggregates(ctx: PolygonRestContext, q: Query): unknown {
     body.next_url = `${ctx.baseUrl()}/v2/aggs/ticker/${encodeURIComponent(q.ticker)}/range/${q.multiplier}/${q.timespan}/${next.fromMs}/${next.toMs}?cursor=${cursor}`;
   }
   return body;
+}
+
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }
