@@ -7,6 +7,7 @@ import {
   type ErrorBodyReader,
   genericErrorBody,
   getJson,
+  type JsonResponse,
   type RequestGate,
 } from '../../http/request.js';
 import {
@@ -16,6 +17,7 @@ import {
   type PolygonErrorBody,
   RATE_LIMIT_FALLBACK_WAIT_MS,
   RATE_LIMIT_MAX_WAIT_MS,
+  RATE_LIMIT_WINDOW_MS,
 } from './protocol.js';
 
 /** Our choice: first retry delay after a network error or 5xx; doubles per attempt (jitter). */
@@ -31,6 +33,8 @@ export interface PolygonRestOptions {
   maxRetries: number;
   /** `limit` per request; the API maximum unless a test wants small pages. */
   pageLimit?: number;
+  /** 429 pacing (see {@link PolygonRateGate}); the defaults unless a test wants short windows. */
+  pacing?: RatePacing;
 }
 
 /** One page of aggregates: bars in `t` order, and where the next page is. */
@@ -46,11 +50,12 @@ export interface AggsPage {
  */
 export class PolygonRest {
   readonly #options: PolygonRestOptions;
-  readonly #gate = new PolygonRateGate();
+  readonly #gate: PolygonRateGate;
   readonly #readErrorBody: ErrorBodyReader;
 
   constructor(options: PolygonRestOptions) {
     this.#options = options;
+    this.#gate = new PolygonRateGate(options.pacing);
     this.#readErrorBody = readPolygonErrorBody(options.feed);
   }
 
@@ -139,7 +144,48 @@ export class PolygonRest {
     }
   }
 
+  /**
+   * Bars of one range that had closed by the venue's clock: each page keeps the bars that ended
+   * (open + `barMs`) by its response's `Date` header, since Polygon may include the bar still
+   * forming. `venueNowMs` is the newest `Date` seen (the venue's clock, whole seconds).
+   */
+  async closedBars(
+    ticker: string,
+    multiplier: number,
+    timespan: Timespan,
+    fromMs: number,
+    toMs: number,
+    barMs: number,
+    signal: AbortSignal,
+  ): Promise<{ bars: MarketData[]; venueNowMs: number }> {
+    const bars: MarketData[] = [];
+    let venueNowMs = Number.NEGATIVE_INFINITY;
+    let url: URL | undefined = this.aggsUrl(ticker, multiplier, timespan, fromMs, toMs);
+    while (url !== undefined) {
+      const response = await this.#getJsonResponse(url, signal);
+      const dateMs = venueDateMs(response.headers);
+      if (dateMs > venueNowMs) venueNowMs = dateMs;
+      const page = parseAggsResponse(response.body, ticker, url);
+      for (const bar of page.bars) if (bar.time.getTime() + barMs <= dateMs) bars.push(bar);
+      const next: URL | undefined =
+        page.nextUrl === undefined ? undefined : this.#nextUrl(page.nextUrl);
+      if (next !== undefined && next.href === url.href) {
+        throw new MarketDataError(
+          'PROTOCOL',
+          `Polygon sent next_url equal to the page just read (${redactUrl(next)}); stopping to avoid a loop`,
+          { fatal: true },
+        );
+      }
+      url = next;
+    }
+    return { bars, venueNowMs };
+  }
+
   async #getJson(url: URL, signal: AbortSignal): Promise<unknown> {
+    return (await this.#getJsonResponse(url, signal)).body;
+  }
+
+  async #getJsonResponse(url: URL, signal: AbortSignal): Promise<JsonResponse<unknown>> {
     const response = await getJson<unknown>(url, {
       signal,
       timeoutMs: this.#options.requestTimeoutMs,
@@ -154,31 +200,75 @@ export class PolygonRest {
       budget: this.#gate,
       service: 'Polygon',
     });
-    return response.body;
+    return response;
   }
 }
 
 /**
- * The 429 gate shared by every request of one {@link PolygonRest} (the windows of a download
- * fetched side by side): a 429 holds all of them back, and a 429 without `Retry-After` means the
- * free tier (PROTOCOLS.md §3.12), so requests are spaced one free-tier slot apart from then on.
+ * The venue's clock from a response's `Date` header (PROTOCOLS.md §2.1: an HTTP date, whole
+ * seconds). Without a readable one, the local clock: the best left, and never ahead of a venue
+ * whose clock runs faster (a simulator).
+ */
+export function venueDateMs(headers: Headers): number {
+  const parsed = Date.parse(headers.get('date') ?? '');
+  return Number.isFinite(parsed) ? parsed : Date.now();
+}
+
+/** {@link PolygonRateGate}'s numbers. */
+export interface RatePacing {
+  /** Wait after a 429 without `Retry-After`, and the spacing of requests for a window after. */
+  fallbackWaitMs: number;
+  /** A window this long without a 429 restores full speed. */
+  windowMs: number;
+}
+
+/**
+ * The 429 gate shared by every request of one {@link PolygonRest} (the windows of a download, the
+ * backfills of a stream): a 429 holds all of them back. A 429 without `Retry-After` suggests the
+ * free tier (PROTOCOLS.md §3.12), so for one window after it requests are spaced one free-tier
+ * slot apart; a slot that would start after that window goes at full speed, so a single 429
+ * never slows a long-lived stream for good. A later 429 starts a new window.
  */
 export class PolygonRateGate implements RequestGate {
+  readonly #pacing: RatePacing;
   /** Local clock before which no request starts. */
   #blockedUntilMs = 0;
   #minSpacingMs = 0;
   #nextSlotMs = 0;
+  /** Local time of the last 429 that set a spacing. */
+  #limitedAtMs = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    pacing: RatePacing = {
+      fallbackWaitMs: RATE_LIMIT_FALLBACK_WAIT_MS,
+      windowMs: RATE_LIMIT_WINDOW_MS,
+    },
+  ) {
+    this.#pacing = pacing;
+  }
+
+  /** Spacing between request starts now (0 = full speed). */
+  spacingMs(nowMs = Date.now()): number {
+    if (this.#minSpacingMs > 0 && nowMs - this.#limitedAtMs >= this.#pacing.windowMs) {
+      this.#minSpacingMs = 0;
+    }
+    return this.#minSpacingMs;
+  }
 
   /** Reserves the next slot: two requests asking at once get consecutive slots. */
   delayMs(nowMs = Date.now()): number {
     const startAtMs = Math.max(nowMs, this.#blockedUntilMs, this.#nextSlotMs);
-    this.#nextSlotMs = startAtMs + this.#minSpacingMs;
+    // Only inside the window after the 429: past it, requests are not spaced any more.
+    this.#nextSlotMs = startAtMs + this.spacingMs(startAtMs);
     return startAtMs - nowMs;
   }
 
   onRateLimited(retryAfterMs: number | undefined, nowMs = Date.now()): void {
-    if (retryAfterMs === undefined) this.#minSpacingMs = RATE_LIMIT_FALLBACK_WAIT_MS;
-    const waitMs = Math.min(retryAfterMs ?? RATE_LIMIT_FALLBACK_WAIT_MS, RATE_LIMIT_MAX_WAIT_MS);
+    if (retryAfterMs === undefined) {
+      this.#minSpacingMs = this.#pacing.fallbackWaitMs;
+      this.#limitedAtMs = nowMs;
+    }
+    const waitMs = Math.min(retryAfterMs ?? this.#pacing.fallbackWaitMs, RATE_LIMIT_MAX_WAIT_MS);
     this.#blockedUntilMs = Math.max(this.#blockedUntilMs, nowMs + waitMs);
   }
 }

@@ -55,6 +55,7 @@ class BadParam {
 export function polygonRest(ctx: PolygonRestContext): Pick<VenueHandlers, 'request' | 'failure'> {
   return {
     request(req: IncomingMessage, res: ServerResponse, url: URL) {
+      setVenueDate(res, ctx.clock);
       const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
       const key = url.searchParams.get('apiKey') ?? bearer;
       if (!key) {
@@ -78,14 +79,27 @@ export function polygonRest(ctx: PolygonRestContext): Pick<VenueHandlers, 'reque
         sendJson(res, 400, errors.badParam(err.detail));
       }
     },
-    failure(res: ServerResponse, status: FailStatus, retryAfterSec: number) {
+    failure(res: ServerResponse, status: FailStatus, retryAfterSec: number | undefined) {
+      setVenueDate(res, ctx.clock);
       if (status === 429 || status === 418) {
-        sendJson(res, status, errors.rateLimited(), { 'Retry-After': String(retryAfterSec) });
+        // PROTOCOLS.md §2.2: Retry-After on a Polygon 429 is undocumented; sent only when asked.
+        const headers: Record<string, string> =
+          retryAfterSec === undefined ? {} : { 'Retry-After': String(retryAfterSec) };
+        sendJson(res, status, errors.rateLimited(), headers);
       } else {
         sendJson(res, status, errors.server(status));
       }
     },
   };
+}
+
+/**
+ * The `Date` header by the venue's clock (HTTP date, whole seconds), so a client can tell which
+ * bars are closed; Node's own would carry the local clock, wrong whenever the simulator's runs
+ * faster.
+ */
+function setVenueDate(res: ServerResponse, clock: SimClock): void {
+  res.setHeader('Date', new Date(clock.now()).toUTCString());
 }
 
 function parseTime(value: string, name: string, end: boolean): number {
