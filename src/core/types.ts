@@ -96,7 +96,16 @@ export interface Provider {
   getSymbols(): string[];
   getInterval(): Interval;
   setOnStatusChange(cb: StatusListener): void;
+  /**
+   * Optional (DESIGN §3 forming bar): `cb(bar)` with the current, not yet closed bar whenever the
+   * venue updates it, for charts and UIs. Forming bars never enter the stream's iterator and
+   * never reach a writer.
+   */
+  setOnFormingBar?(cb: FormingBarListener): void;
 }
+
+/** Receives forming (not yet closed) bars; see {@link Provider.setOnFormingBar}. */
+export type FormingBarListener = (bar: MarketData) => void;
 
 /** True when the writer also implements {@link BatchWriter}. */
 export function isBatchWriter(writer: MarketDataWriter): writer is MarketDataWriter & BatchWriter {
