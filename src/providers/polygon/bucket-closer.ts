@@ -14,9 +14,14 @@ import type { PolygonRest } from './rest.js';
 export const BUCKET_CLOSE_GRACE_MS = 5000;
 /** Our choice: bounds on the local wait before asking the venue's clock again. */
 const MIN_ASK_DELAY_MS = 20;
-const MAX_ASK_DELAY_MS = 60_000;
-/** Our choice: below this much local time between readings, assume the venue's clock runs at 1×. */
-const MIN_RATE_SPAN_MS = 200;
+const MAX_ASK_DELAY_MS = 15 * 60_000;
+/** Our choice: "not yet" answers in a row before the asks back off. */
+const FREE_MISSES = 5;
+/**
+ * Our choice: readings this far apart (local time) give the venue clock's rate; `Date` has whole
+ * seconds, so closer ones would be too coarse. Until then the venue is asked after this long.
+ */
+const MIN_RATE_SPAN_MS = 2000;
 
 /**
  * The venue's clock as seen from here: readings of exchange time (window ends of `AM` events,
@@ -36,21 +41,24 @@ export class VenueClock {
     this.#first ??= this.#last;
   }
 
-  /** Venue ms per local ms (at least 1). */
-  rate(): number {
+  /** Venue ms per local ms (at least 1), or undefined before readings span enough time. */
+  rate(): number | undefined {
     const first = this.#first;
     const last = this.#last;
-    if (first === undefined || last === undefined) return 1;
+    if (first === undefined || last === undefined) return undefined;
     const spanMs = last.localMs - first.localMs;
-    if (spanMs < MIN_RATE_SPAN_MS) return 1;
+    if (spanMs < MIN_RATE_SPAN_MS) return undefined;
     return Math.max(1, (last.venueMs - first.venueMs) / spanMs);
   }
 
-  /** Local ms until the venue's clock is estimated to read `venueMs`. */
+  /**
+   * Local ms until the venue's clock is estimated to read `venueMs`; until the rate is known,
+   * the time after which another reading will tell it.
+   */
   localDelayUntil(venueMs: number, localMs = performance.now()): number {
     const last = this.#last;
-    if (last === undefined) return 0;
     const rate = this.rate();
+    if (last === undefined || rate === undefined) return MIN_RATE_SPAN_MS;
     const estimateMs = last.venueMs + (localMs - last.localMs) * rate;
     return (venueMs - estimateMs) / rate;
   }
@@ -97,7 +105,10 @@ export class BucketCloser {
     this.#timer = undefined;
     const endMs = this.#flow.nextEndMs();
     if (endMs === undefined) return;
-    const floorMs = Math.min(MAX_ASK_DELAY_MS, MIN_ASK_DELAY_MS * 2 ** this.#misses);
+    // Each "not yet" corrects the estimate; only a run of them (a rate estimate still off)
+    // spaces the asks out.
+    const backoff = Math.max(0, this.#misses - FREE_MISSES);
+    const floorMs = Math.min(MAX_ASK_DELAY_MS, MIN_ASK_DELAY_MS * 2 ** backoff);
     const delayMs = Math.min(
       MAX_ASK_DELAY_MS,
       Math.max(floorMs, this.#clock.localDelayUntil(endMs + BUCKET_CLOSE_GRACE_MS)),
