@@ -88,9 +88,10 @@ export class PolygonProvider implements Provider {
   /**
    * For intervals above 1m: after each minute, `cb` gets the symbol's bucket so far (the local
    * aggregation's open bucket), e.g. to draw the current candle. Polygon sends no forming minute
-   * or second, so `1m` and `1s` streams never call it. Never yielded, never written.
+   * or second, so `1m` and `1s` streams never call it. Never yielded, never written. `undefined`
+   * stops it.
    */
-  setOnFormingBar(cb: FormingBarListener): void {
+  setOnFormingBar(cb: FormingBarListener | undefined): void {
     this.#onForming = cb;
   }
 
