@@ -75,7 +75,8 @@ export function binanceRest(ctx: BinanceRestContext): Pick<VenueHandlers, 'reque
         sendJson(res, 400, err.body, weightHeaders(charge.used));
       }
     },
-    failure(res: ServerResponse, status: FailStatus, retryAfterSec: number) {
+    failure(res: ServerResponse, status: FailStatus, retryAfterGiven: number | undefined) {
+      const retryAfterSec = retryAfterGiven ?? 1;
       const headers = weightHeaders(budget.used());
       const nowMs = ctx.clock.now();
       if (status === 429 || status === 418) {
