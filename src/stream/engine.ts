@@ -115,6 +115,11 @@ export class StreamEngine {
           }
         }
       }
+      const hooks = this.options.hooks;
+      hooks?.attach?.({
+        queueDepth: () => this.queue.length,
+        pausedSockets: () => this.paused.size,
+      });
       for (const plan of this.adapter.connections()) {
         for (const symbol of plan.symbols) this.backfiller.addSymbol(symbol);
         this.track(this.runPlan(plan));
@@ -124,8 +129,13 @@ export class StreamEngine {
         if (item instanceof Promise) item = await item;
         if (item === QUEUE_END) return;
         if (item instanceof BackfillMark) {
+          if (item.phase === 'started') hooks?.gap(item.symbol);
           this.notifyBackfill(item);
           continue;
+        }
+        if (hooks !== undefined) {
+          if (item[1] === undefined) hooks.bar(item[0]);
+          else hooks.error(item[1]);
         }
         yield item;
         if (item[1]?.fatal) return;
@@ -176,9 +186,12 @@ export class StreamEngine {
 
   private status(status: ConnectionStatus, plan: ConnectionPlan, extra?: Partial<StatusDetail>) {
     const listener = this.options.onStatus?.();
-    if (listener === undefined) return;
+    const hooks = this.options.hooks;
+    if (listener === undefined && hooks === undefined) return;
+    const detail = { connection: plan.id, symbols: [...plan.symbols], ...extra };
     try {
-      listener(status, { connection: plan.id, symbols: [...plan.symbols], ...extra });
+      hooks?.status(status, detail);
+      listener?.(status, detail);
     } catch {
       // A throwing status listener is the user's bug; it must not take the stream down.
     }

@@ -13,6 +13,8 @@ import type {
   StatusListener,
   StreamResult,
 } from '../../core/types.js';
+import { type MetricsOption, streamMetricsFor, takeMetricsOption } from '../../metrics/option.js';
+import type { StreamMetrics } from '../../metrics/stream-metrics.js';
 import { runResilientStream } from '../../stream/engine.js';
 import { engineOptions } from '../../stream/engine-options.js';
 import { downloadKlines } from './download.js';
@@ -51,14 +53,23 @@ export class BinanceProvider implements Provider {
   private writer: MarketDataWriter | undefined;
   private statusListener: StatusListener | undefined;
   private formingListener: FormingBarListener | undefined;
+  /** This provider's `argo_*` series and health, when a `metrics` registry was given. */
+  readonly streamMetrics: StreamMetrics | undefined;
 
   /**
    * Validates `options` (a ConfigError naming the field, code `INVALID_INTERVAL` for a bad
    * interval). Endpoints default to production, or the Spot testnet with `testnet: true`;
    * `restBaseUrl`/`wsBaseUrl` override either (e.g. the simulator).
    */
-  constructor(options: BinanceStreamOptions) {
-    this.config = parseWithSchema(binanceStreamSchema, options, 'Binance config');
+  constructor(options: BinanceStreamOptions & MetricsOption) {
+    const { rest, metrics, maxSymbolSeries } = takeMetricsOption(options);
+    this.config = parseWithSchema(binanceStreamSchema, rest, 'Binance config');
+    this.streamMetrics = streamMetricsFor(
+      'binance',
+      this.config.interval as Interval,
+      metrics,
+      maxSymbolSeries,
+    );
     const testnet = this.config.testnet;
     this.restBaseUrl =
       this.config.restBaseUrl ?? (testnet ? BINANCE_TESTNET_REST_URL : BINANCE_REST_URL);
@@ -152,6 +163,7 @@ export class BinanceProvider implements Provider {
             config.maxConnectionAgeMs ?? CONNECTION_LIFETIME_MS - ROTATE_BEFORE_CUT_MS,
         },
         () => this.statusListener,
+        this.streamMetrics,
       ),
       signal,
     );

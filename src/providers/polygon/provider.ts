@@ -19,6 +19,8 @@ import type {
   StatusListener,
   StreamResult,
 } from '../../core/types.js';
+import { type MetricsOption, streamMetricsFor, takeMetricsOption } from '../../metrics/option.js';
+import type { StreamMetrics } from '../../metrics/stream-metrics.js';
 import { runResilientStream } from '../../stream/engine.js';
 import { engineOptions } from '../../stream/engine-options.js';
 import { BucketCloser, type ClosedByClock } from './bucket-closer.js';
@@ -55,13 +57,24 @@ export class PolygonProvider implements Provider {
   #writer: MarketDataWriter | undefined;
   #onStatus: StatusListener | undefined;
   #onForming: FormingBarListener | undefined;
+  /** This provider's `argo_*` series and health, when a `metrics` registry was given. */
+  readonly streamMetrics: StreamMetrics | undefined;
 
   /** Validates `options` (ConfigError naming the field; a missing key is `CONFIG_INVALID`). */
-  constructor(options: PolygonStreamOptions) {
+  constructor(options: PolygonStreamOptions & MetricsOption) {
+    const split = takeMetricsOption(options);
+    // biome-ignore lint/style/noParameterAssign: the schema is strict; metrics is ours, not config.
+    options = split.rest;
     // Register before validating, so even a message about a malformed key cannot show it.
     const maybeKey = (options as { apiKey?: unknown } | undefined)?.apiKey;
     if (typeof maybeKey === 'string') registerSecret(maybeKey);
     this.#config = parseWithSchema(polygonStreamSchema, options, 'Polygon config');
+    this.streamMetrics = streamMetricsFor(
+      'polygon',
+      this.#config.interval as Interval,
+      split.metrics,
+      split.maxSymbolSeries,
+    );
     this.#restBaseUrl = (this.#config.restBaseUrl ?? DEFAULT_REST_BASE_URL).replace(/\/+$/, '');
     const wsBase =
       this.#config.wsBaseUrl ??
@@ -157,7 +170,7 @@ export class PolygonProvider implements Provider {
     const localAbort = linkedAbort(signal);
     const engine = runResilientStream(
       adapter,
-      engineOptions(config, () => this.#onStatus),
+      engineOptions(config, () => this.#onStatus, this.streamMetrics),
       flow === undefined ? signal : localAbort.signal,
     );
     if (flow === undefined) {
