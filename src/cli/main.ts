@@ -48,6 +48,8 @@ function buildProgram(io: CliIo): Command {
     .requiredOption('--interval <interval>', `one of ${INTERVALS.join(' ')}`)
     .option('--out <dir>', 'also persist bars to {dir}/stream_data_{provider}_{interval}.parquet')
     .option('--json', 'one JSON object per line instead of the text format')
+    .option('--metrics-port <port>', 'serve /metrics and /healthz on this port (0: a free one)')
+    .option('--metrics-host <host>', 'address for --metrics-port', '127.0.0.1')
     .action(async (options) => streamCommand({ ...program.opts(), ...options }, io));
 
   program

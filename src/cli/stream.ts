@@ -1,5 +1,6 @@
 import type { MarketDataError } from '../core/errors.js';
 import type { Interval } from '../core/types.js';
+import type { StreamMetrics } from '../metrics/stream-metrics.js';
 import { createProvider, parseStreamConfig } from '../registry.js';
 import { StreamingDuckDBWriter } from '../writers/streaming-duckdb-writer.js';
 import {
@@ -9,9 +10,10 @@ import {
   providerName,
   resolveEndpoints,
 } from './context.js';
+import { cliRegistry, type MetricsCliOptions, startCliMetrics } from './metrics.js';
 import { formatBarJson, formatBarLine } from './output.js';
 
-export interface StreamOptions extends CommonOptions {
+export interface StreamOptions extends CommonOptions, MetricsCliOptions {
   symbols: string;
   interval: string;
   out?: string;
@@ -40,14 +42,24 @@ export async function streamCommand(options: StreamOptions, io: CliIo): Promise<
   const controller = new AbortController();
   const removeSignals = abortOnSignals(controller, io);
   let writer: StreamingDuckDBWriter | undefined;
+  let metricsServer: Awaited<ReturnType<typeof startCliMetrics>>;
   let fatal: MarketDataError | undefined;
+  const registry = cliRegistry(options);
   try {
     const provider = createProvider(name, {
       ...endpoints.providerOptions,
       symbols,
       interval: options.interval,
       ...(endpoints.apiKey ? { apiKey: endpoints.apiKey } : {}),
+      ...(registry ? { metrics: registry } : {}),
     });
+    const health = (provider as { streamMetrics?: StreamMetrics }).streamMetrics?.health;
+    metricsServer = await startCliMetrics(
+      options,
+      registry,
+      health ? () => health.report() : undefined,
+      io,
+    );
     provider.setOnStatusChange((status, detail) => {
       const extra =
         status === 'reconnecting' ? ` attempt ${detail.attempt} in ${detail.delayMs} ms` : '';
@@ -76,6 +88,7 @@ export async function streamCommand(options: StreamOptions, io: CliIo): Promise<
   } finally {
     removeSignals();
     await writer?.close();
+    await metricsServer?.close();
     await endpoints.simulator?.close();
   }
   if (fatal) throw fatal;

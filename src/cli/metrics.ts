@@ -1,0 +1,43 @@
+import { Registry } from 'prom-client';
+import type { HealthReport } from '../metrics/health.js';
+import { type MetricsServer, startMetricsServer } from '../metrics/server.js';
+import type { CliIo } from './context.js';
+import { UsageError } from './exit.js';
+
+/** `--metrics-port` / `--metrics-host` of stream, store and simulate. */
+export interface MetricsCliOptions {
+  metricsPort?: string;
+  metricsHost?: string;
+}
+
+/** A registry when `--metrics-port` was given; undefined otherwise (nothing measured). */
+export function cliRegistry(options: MetricsCliOptions): Registry | undefined {
+  return options.metricsPort === undefined ? undefined : new Registry();
+}
+
+/** Starts /metrics + /healthz and prints `metrics: URL` on stderr once listening. */
+export async function startCliMetrics(
+  options: MetricsCliOptions,
+  registry: Registry | undefined,
+  health: (() => HealthReport) | undefined,
+  io: CliIo,
+): Promise<MetricsServer | undefined> {
+  if (registry === undefined || options.metricsPort === undefined) return undefined;
+  const server = await startMetricsServer({
+    registry,
+    port: metricsPort(options.metricsPort),
+    host: options.metricsHost ?? '127.0.0.1',
+    ...(health ? { health } : {}),
+  });
+  io.stderr.write(`metrics: ${server.url}\n`);
+  return server;
+}
+
+/** 0–65535; 0 picks a free port. */
+function metricsPort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new UsageError(`--metrics-port must be a port number 0-65535, got '${value}'`);
+  }
+  return port;
+}
