@@ -72,3 +72,13 @@ export {
   type StreamingDuckDBWriterOptions,
   streamFilePaths,
 } from './writers/streaming-duckdb-writer.js';
+export type { Gap, SeriesSummary } from './dataset/coverage.js';
+export type { DatasetProvider } from './dataset/layout.js';
+export { type Dataset, type DatasetReadParams, openDataset } from './dataset/read.js';
+export {
+  type SymbolSyncResult,
+  type SyncOptions,
+  type SyncProgress,
+  type SyncSummary,
+  syncDataset,
+} from './dataset/sync.js';

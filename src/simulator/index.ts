@@ -18,7 +18,7 @@ import {
 import { createClock, type SimClock } from './clock.js';
 import { Faults, type SimFaults } from './faults.js';
 import { startVenueServer, type VenueServer } from './http-server.js';
-import { Market, type SimMarket } from './market.js';
+import { Market, type SimMarket, type SimOutage } from './market.js';
 import { polygonRest } from './polygon/http.js';
 import { startPolygonWs } from './polygon/ws.js';
 import { type SimStats, Stats } from './stats.js';
@@ -26,7 +26,7 @@ import { type SimStats, Stats } from './stats.js';
 export type { FloodOptions } from './binance/flood.js';
 export type { SimClock } from './clock.js';
 export type { FailStatus, SimFaults } from './faults.js';
-export type { SimBar, SimMarket } from './market.js';
+export type { SimBar, SimMarket, SimOutage } from './market.js';
 export type { SimStats, Venue } from './stats.js';
 
 /** Options of {@link startSimulator}. */
@@ -60,6 +60,8 @@ export interface SimulatorOptions {
   binanceConnectionLimit?: { connections: number; windowMs: number };
   /** Binance flood mode for benchmarks (see {@link FloodOptions}); off by default. */
   binanceFlood?: FloodOptions;
+  /** Venue outages: bars opening inside one are never served (gaps a dataset must report). */
+  outages?: SimOutage[];
   /** Log sink (default silent). */
   log?: (line: string) => void;
 }
@@ -116,7 +118,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => {});
   const clock = createClock(startMs, speed);
-  const market = new Market(options.seed ?? 1, clock);
+  const market = new Market(options.seed ?? 1, clock, options.outages ?? []);
   const faults = new Faults();
   const stats = new Stats();
   const symbols = new Set([
