@@ -47,6 +47,16 @@ export type {
   Timespan,
 } from './core/types.js';
 export { isBatchWriter } from './core/types.js';
+export type { Gap, SeriesSummary } from './dataset/coverage.js';
+export type { DatasetProvider } from './dataset/layout.js';
+export { type Dataset, type DatasetReadParams, openDataset } from './dataset/read.js';
+export {
+  type SymbolSyncResult,
+  type SyncOptions,
+  type SyncProgress,
+  type SyncSummary,
+  syncDataset,
+} from './dataset/sync.js';
 export { BinanceProvider } from './providers/binance/provider.js';
 export { PolygonProvider } from './providers/polygon/provider.js';
 export {
@@ -72,13 +82,3 @@ export {
   type StreamingDuckDBWriterOptions,
   streamFilePaths,
 } from './writers/streaming-duckdb-writer.js';
-export type { Gap, SeriesSummary } from './dataset/coverage.js';
-export type { DatasetProvider } from './dataset/layout.js';
-export { type Dataset, type DatasetReadParams, openDataset } from './dataset/read.js';
-export {
-  type SymbolSyncResult,
-  type SyncOptions,
-  type SyncProgress,
-  type SyncSummary,
-  syncDataset,
-} from './dataset/sync.js';

@@ -7,8 +7,10 @@ import type { CliIo } from './context.js';
 import { downloadCommand } from './download.js';
 import { describeFailure, EXIT_OK, EXIT_USAGE } from './exit.js';
 import { providersCommand, schemaCommand } from './info.js';
+import { lsCommand } from './ls.js';
 import { simulateCommand } from './simulate.js';
 import { streamCommand } from './stream.js';
+import { syncCommand } from './sync.js';
 
 function buildProgram(io: CliIo): Command {
   const program = new Command('argo-market')
@@ -48,6 +50,25 @@ function buildProgram(io: CliIo): Command {
     .option('--out <dir>', 'also persist bars to {dir}/stream_data_{provider}_{interval}.parquet')
     .option('--json', 'one JSON object per line instead of the text format')
     .action(async (options) => streamCommand({ ...program.opts(), ...options }, io));
+
+  dataCommand(
+    'sync',
+    'bring a dataset DIR/<provider>/<interval>/<SYMBOL>/<YYYY>-<MM>.parquet up to date',
+  )
+    .requiredOption('--symbols <list>', 'comma-separated, e.g. BTCUSDT,ETHUSDT')
+    .requiredOption('--interval <interval>', `one of ${INTERVALS.join(' ')}`)
+    .requiredOption('--from <date>', "first bar: YYYY-MM-DD (the venue's calendar) or RFC 3339")
+    .option('--to <date>', 'last bar: YYYY-MM-DD (whole day) or RFC 3339 (default: now)')
+    .option('--data <dir>', 'dataset directory', 'data')
+    .option('--json', 'print the summary as JSON')
+    .action(async (options) => syncCommand({ ...program.opts(), ...options }, io));
+
+  program
+    .command('ls')
+    .description('list a dataset: per series the first/last bar, count and gaps')
+    .option('--data <dir>', 'dataset directory', 'data')
+    .option('--json', 'print JSON')
+    .action(async (options) => lsCommand(options, io));
 
   program
     .command('providers')

@@ -99,3 +99,19 @@ function easterSunday(year: number): Date {
   const day = ((h + l - 7 * m + 114) % 31) + 1;
   return utc(year, month - 1, day);
 }
+
+/** The instant of New York midnight starting `date` (`YYYY-MM-DD`). */
+export function nyMidnightMs(date: string): number {
+  const utcMidnightMs = Date.parse(`${date}T00:00:00Z`);
+  // New York is 4 or 5 hours behind UTC; pick the candidate that New York calls midnight.
+  for (const hours of [4, 5]) {
+    const candidateMs = utcMidnightMs + hours * 3_600_000;
+    const parts = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'America/New_York',
+      hour: '2-digit',
+      hourCycle: 'h23',
+    }).format(new Date(candidateMs));
+    if (nyDateOf(candidateMs) === date && Number(parts) === 0) return candidateMs;
+  }
+  return utcMidnightMs + 5 * 3_600_000;
+}
