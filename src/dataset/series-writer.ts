@@ -39,6 +39,7 @@ export class SeriesWriter implements MarketDataWriter, BatchWriter {
   readonly #scan: SeriesScan;
   readonly #segment: Segment;
   readonly #onPublished: OnPublished;
+  readonly #flushBars: number;
   #month: string | undefined;
   #buffer: MarketData[] = [];
   #lastMs: number | undefined;
@@ -52,7 +53,9 @@ export class SeriesWriter implements MarketDataWriter, BatchWriter {
     scan: SeriesScan,
     segment: Segment,
     onPublished: OnPublished,
+    flushBars = FLUSH_BARS,
   ) {
+    this.#flushBars = Math.max(1, flushBars);
     this.#connection = connection;
     this.#root = root;
     this.#scan = scan;
@@ -83,7 +86,7 @@ export class SeriesWriter implements MarketDataWriter, BatchWriter {
       this.#month = month;
       this.#lastMs = openMs;
       this.#buffer.push(bar.id === '' ? { ...bar, id: `${symbol}-${interval}-${openMs}` } : bar);
-      if (this.#buffer.length >= FLUSH_BARS) await this.#publishThrough(openMs);
+      if (this.#buffer.length >= this.#flushBars) await this.#publishThrough(openMs);
     }
   }
 

@@ -2,6 +2,8 @@
 // open times no month file has checked yet, every symbol at once through ONE provider (so all
 // symbols share the venue's REST budget, as downloads do).
 
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { BINANCE_SYMBOL_PATTERN, POLYGON_TICKER_PATTERN } from '../config/schemas.js';
 import { abortError } from '../core/abort.js';
 import { ConfigError, MarketDataError, toMarketDataError } from '../core/errors.js';
@@ -15,12 +17,14 @@ import {
 import type { Interval, Provider } from '../core/types.js';
 import { BinanceProvider } from '../providers/binance/provider.js';
 import { PolygonProvider } from '../providers/polygon/provider.js';
+import { removeQuietly } from '../writers/atomic-file.js';
 import { type SeriesSummary, summarizeSeries } from './coverage.js';
 import {
   DATASET_PROVIDERS,
   type DatasetProvider,
   isDatasetProvider,
   type SeriesKey,
+  seriesDir,
 } from './layout.js';
 import { DatasetDb } from './month-file.js';
 import { subtractRanges } from './ranges.js';
@@ -44,6 +48,8 @@ export interface SyncOptions {
    */
   providerOptions?: Record<string, unknown>;
   signal?: AbortSignal;
+  /** Bars of one month held in memory before they are published (default 20000). */
+  flushBars?: number;
   /** Called as bars arrive and symbols finish. */
   onProgress?: (progress: SyncProgress) => void;
 }
@@ -169,6 +175,7 @@ async function syncSymbol(job: SymbolJob): Promise<SymbolSyncResult> {
           },
         );
       }
+      await removeStaleTemps(seriesDir(job.data, key));
       const scan = await scanSeries(connection, job.data, key);
       if (scan.problems.length > 0) {
         throw new MarketDataError(
@@ -190,10 +197,17 @@ async function syncSymbol(job: SymbolJob): Promise<SymbolSyncResult> {
           toMs: segToMs,
           trailing: segToMs === job.toMs,
         };
-        const writer = new SeriesWriter(connection, job.data, scan, segment, (bars) => {
-          barsWritten += bars;
-          progress.addBars(bars);
-        });
+        const writer = new SeriesWriter(
+          connection,
+          job.data,
+          scan,
+          segment,
+          (bars) => {
+            barsWritten += bars;
+            progress.addBars(bars);
+          },
+          job.options.flushBars,
+        );
         fetched.push({
           from: new Date(segFromMs).toISOString(),
           to: new Date(segToMs).toISOString(),
@@ -261,6 +275,15 @@ function alignUp(key: SeriesKey, fromMs: number): number {
   if (key.provider !== 'binance') return fromMs;
   const openMs = bucketStartMs(key.interval, fromMs);
   return openMs < fromMs ? nextBucketStartMs(key.interval, openMs) : fromMs;
+}
+
+// A write interrupted by a crash leaves `.YYYY-MM.parquet.<uuid>.tmp` (atomic-file.ts); it was
+// never published, so nothing reads it and it can go.
+const STALE_TEMP = /^\.\d{4}-\d{2}\.parquet\.[0-9a-f-]{36}\.tmp$/;
+
+async function removeStaleTemps(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) if (STALE_TEMP.test(name)) await removeQuietly(join(dir, name));
 }
 
 function emptySummary(key: SeriesKey): SeriesSummary {
@@ -355,6 +378,7 @@ class ProgressTracker {
   }
   addBars(n: number): void {
     this.#bars += n;
+    this.#emit('');
   }
   symbolDone(message: string): void {
     this.#done += 1;
