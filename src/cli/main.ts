@@ -49,6 +49,7 @@ function buildProgram(io: CliIo): Command {
     .requiredOption('--interval <interval>', `one of ${INTERVALS.join(' ')}`)
     .option('--out <dir>', 'also persist bars to {dir}/stream_data_{provider}_{interval}.parquet')
     .option('--json', 'one JSON object per line instead of the text format')
+    .option('--dataset <dir>', 'append closed bars to a sync dataset (syncing its gap first)')
     .action(async (options) => streamCommand({ ...program.opts(), ...options }, io));
 
   dataCommand(

@@ -1,5 +1,7 @@
 import type { MarketDataError } from '../core/errors.js';
 import type { Interval } from '../core/types.js';
+import { isDatasetProvider } from '../dataset/layout.js';
+import { LiveDataset } from '../dataset/live.js';
 import { createProvider, parseStreamConfig } from '../registry.js';
 import { StreamingDuckDBWriter } from '../writers/streaming-duckdb-writer.js';
 import {
@@ -9,13 +11,38 @@ import {
   providerName,
   resolveEndpoints,
 } from './context.js';
+import { UsageError } from './exit.js';
 import { formatBarJson, formatBarLine } from './output.js';
+
+// `--dataset DIR`: first syncs what the dataset lacks, then takes every closed bar.
+async function openLiveDataset(
+  name: string,
+  options: StreamOptions,
+  symbols: string[],
+  endpoints: { providerOptions: Record<string, unknown>; apiKey: string | undefined },
+  signal: AbortSignal,
+): Promise<LiveDataset> {
+  if (!isDatasetProvider(name)) throw new UsageError(`--dataset does not support '${name}'`);
+  return LiveDataset.open({
+    data: options.dataset as string,
+    provider: name,
+    interval: options.interval as Interval,
+    symbols,
+    providerOptions: {
+      ...endpoints.providerOptions,
+      ...(endpoints.apiKey ? { apiKey: endpoints.apiKey } : {}),
+    },
+    signal,
+  });
+}
 
 export interface StreamOptions extends CommonOptions {
   symbols: string;
   interval: string;
   out?: string;
   json?: boolean;
+  /** `--dataset DIR`: append closed bars to the dataset's month files (DESIGN.md §10). */
+  dataset?: string;
 }
 
 /**
@@ -41,6 +68,7 @@ export async function streamCommand(options: StreamOptions, io: CliIo): Promise<
   const removeSignals = abortOnSignals(controller, io);
   let writer: StreamingDuckDBWriter | undefined;
   let fatal: MarketDataError | undefined;
+  let live: LiveDataset | undefined;
   try {
     const provider = createProvider(name, {
       ...endpoints.providerOptions,
@@ -60,6 +88,9 @@ export async function streamCommand(options: StreamOptions, io: CliIo): Promise<
       writer = new StreamingDuckDBWriter(options.out, name, options.interval as Interval);
       await writer.initialize();
     }
+    live = options.dataset
+      ? await openLiveDataset(name, options, provider.getSymbols(), endpoints, controller.signal)
+      : undefined;
     for await (const [bar, err] of provider.stream(controller.signal)) {
       if (err) {
         if (err.fatal) {
@@ -71,11 +102,13 @@ export async function streamCommand(options: StreamOptions, io: CliIo): Promise<
       }
       io.stdout.write(`${options.json ? formatBarJson(bar) : formatBarLine(bar)}\n`);
       await writer?.write(bar);
+      await live?.write(bar);
     }
     if (writer) io.stderr.write(`saved ${await writer.finalize()}\n`);
   } finally {
     removeSignals();
     await writer?.close();
+    await live?.close();
     await endpoints.simulator?.close();
   }
   if (fatal) throw fatal;
