@@ -195,7 +195,7 @@ async function syncSymbol(job: SymbolJob): Promise<SymbolSyncResult> {
         const segment: Segment = {
           fromMs: segFromMs,
           toMs: segToMs,
-          trailing: segToMs === job.toMs,
+          trailing: segToMs === job.toMs && !settled(job.options, segToMs),
         };
         const writer = new SeriesWriter(
           connection,
@@ -284,6 +284,16 @@ const STALE_TEMP = /^\.\d{4}-\d{2}\.parquet\.[0-9a-f-]{36}\.tmp$/;
 async function removeStaleTemps(dir: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names) if (STALE_TEMP.test(name)) await removeQuietly(join(dir, name));
+}
+
+/**
+ * True when `to` was given and lies more than a day before the local clock: the venue has closed
+ * every bar up to it, so the whole segment counts as checked even where it ends in quiet minutes
+ * with no Polygon bar. Otherwise the venue's "now" is unknown here and a segment reaching `to`
+ * counts only up to its last bar.
+ */
+function settled(options: SyncOptions, toMs: number): boolean {
+  return options.to !== undefined && toMs < Date.now() - OPEN_END_MARGIN_MS;
 }
 
 function emptySummary(key: SeriesKey): SeriesSummary {
