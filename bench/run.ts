@@ -2,6 +2,7 @@
 // table, and bench/results.json. Each row compares with a baseline measured in the same run.
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import { datasetBench } from './dataset.js';
 import { downloadBench } from './download.js';
 import { enduranceBench } from './endurance.js';
 import { type Bench, type BenchRow, formatTable } from './report.js';
@@ -17,6 +18,7 @@ const benches: [string, Bench][] = [
   ['storage', storageBench],
   ['scale', scaleBench],
   ['endurance', enduranceBench],
+  ['dataset', datasetBench],
 ];
 const only = process.argv.slice(2);
 const rows: BenchRow[] = [];
