@@ -69,7 +69,7 @@ describe('argo-market sync / ls', () => {
     const firstProgress = new Promise<void>((resolve) => {
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
         stderr += chunk;
-        if (/progress .* [1-9]\d* bars/.test(stderr)) resolve();
+        if (/^progress /m.test(stderr)) resolve();
       });
     });
     const closed = once(child, 'close');
