@@ -30,6 +30,7 @@ import { DatasetDb } from './month-file.js';
 import { subtractRanges } from './ranges.js';
 import { describeProblems, scanSeries } from './series.js';
 import { type Segment, SeriesWriter } from './series-writer.js';
+import { ProgressTracker } from './sync-progress.js';
 
 /** Options of {@link syncDataset}. */
 export interface SyncOptions {
@@ -367,45 +368,4 @@ function makeProvider(
   return name === 'binance'
     ? new BinanceProvider(config as ConstructorParameters<typeof BinanceProvider>[0])
     : new PolygonProvider(config as ConstructorParameters<typeof PolygonProvider>[0]);
-}
-
-class ProgressTracker {
-  #done = 0;
-  #bars = 0;
-  #current = 0;
-  #total = 0;
-  constructor(
-    readonly symbolsTotal: number,
-    readonly onProgress: ((progress: SyncProgress) => void) | undefined,
-  ) {}
-
-  addTotal(n: number): void {
-    this.#total += n;
-  }
-  addCurrent(n: number): void {
-    this.#current += n;
-    this.#emit('');
-  }
-  addBars(n: number): void {
-    this.#bars += n;
-    this.#emit('');
-  }
-  symbolDone(message: string): void {
-    this.#done += 1;
-    this.#emit(message);
-  }
-  #emit(message: string): void {
-    try {
-      this.onProgress?.({
-        symbolsDone: this.#done,
-        symbolsTotal: this.symbolsTotal,
-        barsWritten: this.#bars,
-        current: Math.min(this.#current, this.#total),
-        total: this.#total,
-        message,
-      });
-    } catch {
-      // A throwing progress callback is the caller's bug; it must not break the sync.
-    }
-  }
 }
