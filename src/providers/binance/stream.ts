@@ -112,5 +112,14 @@ export function binanceStreamAdapter(options: {
     parse: parseKlineFrame,
     backfill: (symbol, afterOpenMs, signal) =>
       rest.closedBarsAfter(symbol, interval, afterOpenMs, signal),
+    backfillPages: (symbol, afterOpenMs, page) =>
+      rest.closedPagesAfter(
+        symbol,
+        interval,
+        afterOpenMs,
+        () => rest.serverTimeSince(page.liveSinceMs, page.signal),
+        page.signal,
+        page.onPage,
+      ),
   };
 }
