@@ -114,8 +114,10 @@ describe('Binance at scale: 2,000 symbols, the real weight limit', () => {
           `(${requests} requests, weight ${weight}; weight-limited minimum ` +
           `${(minimumMs / 1000).toFixed(1)} venue s, window used ${phase.used} at the event)`,
       );
-      // One klines call per symbol plus one /api/v3/time per reconnected socket (2 sockets).
-      expect(requests).toBeLessThanOrEqual(SYMBOLS + 2 * 2 + 10);
+      // One klines call per symbol plus one /api/v3/time per reconnected socket (2 sockets);
+      // before the scheduler every symbol read the time too (2 requests per symbol). A loaded
+      // machine may add a few: a request timed out and retried, a socket reconnected twice.
+      expect(requests).toBeLessThan(SYMBOLS * 1.1);
       const next = steps.shift();
       if (next === undefined) break;
       recoveredTarget = new Map(symbols.map((s) => [s, lastOpen.get(s) as number]));
