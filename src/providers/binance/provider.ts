@@ -6,6 +6,7 @@ import {
 } from '../../config/schemas.js';
 import type {
   DownloadParams,
+  FormingBarListener,
   Interval,
   MarketDataWriter,
   Provider,
@@ -49,6 +50,7 @@ export class BinanceProvider implements Provider {
   private readonly wsBaseUrl: string;
   private writer: MarketDataWriter | undefined;
   private statusListener: StatusListener | undefined;
+  private formingListener: FormingBarListener | undefined;
 
   /**
    * Validates `options` (a ConfigError naming the field, code `INVALID_INTERVAL` for a bad
@@ -89,6 +91,14 @@ export class BinanceProvider implements Provider {
   /** Called on `connected`, `reconnecting` (attempt, delayMs) and `disconnected`, per socket. */
   setOnStatusChange(cb: StatusListener): void {
     this.statusListener = cb;
+  }
+
+  /**
+   * Hear each symbol's forming (still open) bar from the kline frames Binance pushes every
+   * 1–2 s while `stream()` runs (DESIGN.md §3); `undefined` stops. Never yielded or written.
+   */
+  setOnFormingBar(cb: FormingBarListener | undefined): void {
+    this.formingListener = cb;
   }
 
   /**
@@ -138,6 +148,7 @@ export class BinanceProvider implements Provider {
       connection: config.connection,
       maxNewConnections: config.maxNewConnections,
       newConnectionWindowMs: config.newConnectionWindowMs,
+      formingListener: () => this.formingListener,
     });
     return runResilientStream(
       adapter,
