@@ -73,12 +73,6 @@ describe('Binance at scale: 2,000 symbols, the real weight limit', () => {
     ];
     let recoveredTarget = new Map<string, number>();
     const signal = AbortSignal.timeout(120_000);
-    const debug = setInterval(() => {
-      console.log(
-        `t=${performance.now() | 0} granted=${scheduler.stats.granted} inFlight=${scheduler.inFlight} conc=${scheduler.concurrency} waiting=${scheduler.waiting} caught=${caughtUp} rss=${(process.memoryUsage().rss / 1e6) | 0}`,
-      );
-    }, 2000);
-    onTestFinished(() => clearInterval(debug));
     for await (const [bar, err] of provider.stream(signal)) {
       if (err) {
         if (err.fatal) throw err;
