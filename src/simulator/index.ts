@@ -76,6 +76,13 @@ export interface SimulatorOptions {
    * (default 300 per 5 minutes, as the real one per IP); the connection past it gets HTTP 429.
    */
   binanceConnectionLimit?: { connections: number; windowMs: number };
+  /**
+   * Binance: real ms between a stream's in-progress (`x:false`) updates at least (default 50).
+   * They come every 2 s of simulated time (PROTOCOLS.md §1.6), so at high speed 2,000 streams
+   * would send tens of thousands of frames per second; 2000 gives the real venue's rate in real
+   * time (scale tests that are about REST, not the socket).
+   */
+  binanceUpdateFloorMs?: number;
   /** Binance flood mode for benchmarks (see {@link FloodOptions}); off by default. */
   binanceFlood?: FloodOptions;
   /** Log sink (default silent). */
@@ -155,6 +162,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       windowMs: NEW_CONNECTION_WINDOW_MS,
     },
     ...(options.binanceFlood ? { flood: options.binanceFlood } : {}),
+    ...(options.binanceUpdateFloorMs === undefined
+      ? {}
+      : { updateFloorRealMs: options.binanceUpdateFloorMs }),
   });
   const polygonWs = startPolygonWs({
     clock,
@@ -178,6 +188,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       market,
       symbols,
       weightLimit: options.binanceWeightLimit ?? DEFAULT_WEIGHT_LIMIT,
+      stats,
     });
     servers.push(
       await startVenueServer(
