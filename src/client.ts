@@ -62,9 +62,16 @@ export class MarketDataClient {
     this.#onProgress = onProgress;
   }
 
-  /** Downloads into a new Parquet file and resolves to its path; no file on failure or abort. */
-  async download(params: ClientDownloadParams): Promise<string> {
-    const { providerType, dataPath, polygonApiKey, providerOptions } = this.#config;
+  /**
+   * The file {@link download} writes for `params`, without downloading: lets a caller see that it
+   * exists already (the CLI keeps such a file unless `--force`).
+   */
+  outputPath(params: Omit<ClientDownloadParams, 'signal'>): string {
+    return this.#plan(params).path;
+  }
+
+  #plan(params: Omit<ClientDownloadParams, 'signal'>) {
+    const { providerType, dataPath, polygonApiKey } = this.#config;
     const interval = timespanToInterval(params.multiplier, params.timespan);
     const validated = parseDownloadConfig(providerType, {
       ticker: params.ticker,
@@ -75,13 +82,20 @@ export class MarketDataClient {
     });
     const { multiplier, timespan } = intervalToTimespan(interval);
     const fileName = `${validated.ticker}_${day(validated.startDate)}_${day(validated.endDate)}_${multiplier}_${timespan}.parquet`;
+    return { validated, interval, multiplier, timespan, path: join(dataPath, fileName) };
+  }
+
+  /** Downloads into a new Parquet file and resolves to its path; no file on failure or abort. */
+  async download(params: ClientDownloadParams): Promise<string> {
+    const { providerType, polygonApiKey, providerOptions } = this.#config;
+    const { validated, interval, multiplier, timespan, path } = this.#plan(params);
     const provider: Provider = createProvider(providerType, {
       ...providerOptions,
       symbols: [validated.ticker],
       interval,
       ...(providerType === 'polygon' ? { apiKey: polygonApiKey } : {}),
     });
-    provider.configWriter(new DuckDBWriter(join(dataPath, fileName)));
+    provider.configWriter(new DuckDBWriter(path));
     return provider.download({
       ticker: validated.ticker,
       startDate: validated.startDate,

@@ -4,6 +4,7 @@ import {
   type BinanceStreamOptions,
   binanceStreamSchema,
 } from '../../config/schemas.js';
+import { withBarSize } from '../../core/intervals.js';
 import type {
   DownloadParams,
   Interval,
@@ -92,7 +93,16 @@ export class BinanceProvider implements Provider {
   }
 
   /**
-   * Download closed klines with open times in `[startDate, endDate]` into the configured writer
+   * Decimal places of each configured symbol's price tick (exchangeInfo `PRICE_FILTER`), so
+   * prices can be printed as the venue quotes them: `0.010123` for BNBBTC, not `0.01`.
+   */
+  priceDecimals(signal?: AbortSignal): Promise<Map<string, number>> {
+    return this.rest.priceDecimals(this.config.symbols, signal);
+  }
+
+  /**
+   * Download closed klines (of `multiplier` × `timespan`, or the configured interval when both
+   * are left out) with open times in `[startDate, endDate]` into the configured writer
    * and resolve to `writer.finalize()`'s path. Pages of 1000 are fetched `downloadConcurrency`
    * at a time and written in order; weight headers, 429 `Retry-After` and 418 bans are
    * honoured; network errors and 5xx retry. On failure or abort the writer is closed without
@@ -105,7 +115,12 @@ export class BinanceProvider implements Provider {
    *   onProgress: (current, total) => console.error(`${current}/${total}`) });
    */
   download(params: DownloadParams): Promise<string> {
-    return downloadKlines(this.rest, this.writer, params, this.config.downloadConcurrency);
+    return downloadKlines(
+      this.rest,
+      this.writer,
+      withBarSize(params, this.getInterval()),
+      this.config.downloadConcurrency,
+    );
   }
 
   /**

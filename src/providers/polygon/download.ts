@@ -11,6 +11,7 @@ import {
   isBatchWriter,
   type MarketData,
   type MarketDataWriter,
+  type SizedDownloadParams,
   type Timespan,
 } from '../../core/types.js';
 import { fetchPagesInOrder } from '../../http/ordered-pages.js';
@@ -24,7 +25,7 @@ import type { PolygonRest } from './rest.js';
 export async function downloadAggregates(
   rest: PolygonRest,
   writer: MarketDataWriter | undefined,
-  params: DownloadParams,
+  params: SizedDownloadParams,
   concurrency: number,
 ): Promise<string> {
   if (writer === undefined) throw writerNotConfigured();
@@ -74,7 +75,7 @@ export async function downloadAggregates(
 
 async function fetchWindow(
   rest: PolygonRest,
-  params: DownloadParams,
+  params: SizedDownloadParams,
   window: DownloadWindow,
   signal: AbortSignal,
 ): Promise<MarketData[]> {
@@ -125,7 +126,7 @@ function monotonicProgress(
   };
 }
 
-function validateDownload(params: DownloadParams): void {
+function validateDownload(params: SizedDownloadParams): void {
   if (typeof params.ticker !== 'string' || !POLYGON_TICKER_PATTERN.test(params.ticker)) {
     throw new ConfigError(
       'ticker',
