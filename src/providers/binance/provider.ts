@@ -114,7 +114,7 @@ export class BinanceProvider implements Provider {
    *   endDate: new Date('2024-01-31'), multiplier: 1, timespan: 'hour',
    *   onProgress: (current, total) => console.error(`${current}/${total}`) });
    */
-  download(params: DownloadParams): Promise<string> {
+  async download(params: DownloadParams): Promise<string> {
     return downloadKlines(
       this.rest,
       this.writer,

@@ -104,7 +104,7 @@ export class PolygonProvider implements Provider {
    * const path = await polygon.download({ ticker: 'AAPL', startDate: new Date('2024-01-02'),
    *   endDate: new Date('2024-01-31'), multiplier: 1, timespan: 'minute' });
    */
-  download(params: DownloadParams): Promise<string> {
+  async download(params: DownloadParams): Promise<string> {
     return downloadAggregates(
       this.#rest(),
       this.#writer,
