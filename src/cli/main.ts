@@ -3,6 +3,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { INTERVALS } from '../core/intervals.js';
+import { chartCommand } from './chart.js';
 import { type CliIo, SIMULATED_DIR } from './context.js';
 import { downloadCommand } from './download.js';
 import { describeFailure, EXIT_OK, EXIT_USAGE } from './exit.js';
@@ -139,6 +140,28 @@ function registerStream({ program, io, single, dataCommand }: Registry): void {
   );
 }
 
+function registerChart({ program, io }: Registry): void {
+  const command = program
+    .command('chart')
+    .description('serve a live candlestick chart page on 127.0.0.1 (or draw a Parquet file)')
+    .option('--provider <name>', 'binance or polygon')
+    .option('--symbols <list>', 'comma-separated, e.g. BTCUSDT,ETHUSDT')
+    .option('--interval <interval>', `one of ${INTERVALS.join(' ')}`)
+    .option('--history <bars>', 'closed bars of history to draw first', '300')
+    .option('--file <path>', 'draw this Parquet file (a download or a stream store) instead')
+    .option('--port <port>', 'port on 127.0.0.1 (default: a free one)')
+    .option('--api-key <key>', 'Polygon API key (default: env POLYGON_API_KEY)')
+    .option('--simulate', 'run against the embedded exchange simulator (no network, no key)')
+    .option('--speed <factor>', 'simulator clock speed with --simulate', '1')
+    .option('--seed <n>', 'simulator seed with --simulate', '1')
+    .action(async (options) => chartCommand({ ...program.opts(), ...options }, io));
+  withExamples(
+    command,
+    'argo-market chart --provider binance --symbols BTCUSDT,ETHUSDT --interval 1m --simulate --speed 60',
+    'argo-market chart --file data/BTCUSDT_2024-01-01_2024-01-31_1_hour.parquet',
+  );
+}
+
 function registerProviders({ program, io }: Registry): void {
   const command = program
     .command('providers')
@@ -182,6 +205,7 @@ const COMMANDS: ((registry: Registry) => void)[] = [
   registerProviders,
   registerSchema,
   registerSimulate,
+  registerChart,
 ];
 
 /** Runs `argo-market` with `argv` (without node and script) and resolves to the exit code. */

@@ -7,6 +7,7 @@ import {
 import { withBarSize } from '../../core/intervals.js';
 import type {
   DownloadParams,
+  FormingBarListener,
   Interval,
   MarketDataWriter,
   Provider,
@@ -50,6 +51,7 @@ export class BinanceProvider implements Provider {
   private readonly wsBaseUrl: string;
   private writer: MarketDataWriter | undefined;
   private statusListener: StatusListener | undefined;
+  private formingListener: FormingBarListener | undefined;
 
   /**
    * Validates `options` (a ConfigError naming the field, code `INVALID_INTERVAL` for a bad
@@ -101,6 +103,14 @@ export class BinanceProvider implements Provider {
   }
 
   /**
+   * Hear each symbol's forming (still open) bar from the kline frames Binance pushes every
+   * 1–2 s while `stream()` runs (DESIGN.md §3); `undefined` stops. Never yielded or written.
+   */
+  setOnFormingBar(cb: FormingBarListener | undefined): void {
+    this.formingListener = cb;
+  }
+
+  /**
    * Download closed klines (of `multiplier` × `timespan`, or the configured interval when both
    * are left out) with open times in `[startDate, endDate]` into the configured writer
    * and resolve to `writer.finalize()`'s path. Pages of 1000 are fetched `downloadConcurrency`
@@ -146,6 +156,7 @@ export class BinanceProvider implements Provider {
       connection: config.connection,
       maxNewConnections: config.maxNewConnections,
       newConnectionWindowMs: config.newConnectionWindowMs,
+      formingListener: () => this.formingListener,
     });
     return runResilientStream(
       adapter,
