@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
-import { MarketDataClient } from '../client.js';
+import { MarketDataClient, VENUE_CALENDARS } from '../client.js';
 import { MarketDataError } from '../core/errors.js';
 import { intervalToTimespan } from '../core/intervals.js';
+import { calendarDay } from '../core/venue-calendar.js';
 import { parseDownloadConfig } from '../registry.js';
 import {
   abortOnSignals,
@@ -47,8 +48,9 @@ export async function downloadCommand(options: DownloadOptions, io: CliIo): Prom
     ),
   ];
   if (tickers.length === 0) throw new UsageError('--symbols needs at least one symbol');
-  // Validate everything the user typed before starting anything (usage errors exit 2).
-  const endDate = options.end ?? new Date().toISOString().slice(0, 10);
+  // Validate everything the user typed before starting anything (usage errors exit 2). Without
+  // --end the download runs to the end of today in the venue's calendar (closed bars only).
+  const endDate = options.end ?? calendarDay(Date.now(), VENUE_CALENDARS[name]);
   const probes = tickers.map((ticker) =>
     parseDownloadConfig(name, {
       ticker,
@@ -80,10 +82,11 @@ export async function downloadCommand(options: DownloadOptions, io: CliIo): Prom
           },
           (current, total, message) => progress.update(current, total, message),
         );
+        // The strings as typed: day strings are whole days in the venue's calendar (DESIGN §4).
         const params = {
           ticker: probe.ticker,
-          startDate: probe.startDate,
-          endDate: probe.endDate,
+          startDate: options.start,
+          endDate,
           ...intervalToTimespan(probe.interval),
         };
         const target = client.outputPath(params);
