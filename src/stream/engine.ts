@@ -113,6 +113,12 @@ export class StreamEngine {
             ];
             return;
           }
+          // Say that (and when) the setup is tried again: a bare warning reads as a dead stream.
+          this.status(
+            'reconnecting',
+            { id: `${this.adapter.venue}:setup`, url: '', symbols: [] },
+            { attempt: backoff.attempt, delayMs, reason: failure.message },
+          );
           try {
             await sleep(delayMs, this.signal);
           } catch {

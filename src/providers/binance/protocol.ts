@@ -72,7 +72,14 @@ export const TRADING_STATUS = 'TRADING';
 export interface ExchangeInfo {
   serverTime?: number;
   rateLimits?: { rateLimitType: string; interval: string; intervalNum: number; limit: number }[];
-  symbols?: { symbol: string; status: string; baseAsset?: string; quoteAsset?: string }[];
+  symbols?: {
+    symbol: string;
+    status: string;
+    baseAsset?: string;
+    quoteAsset?: string;
+    /** `PRICE_FILTER` carries `tickSize` as a decimal string, e.g. `"0.01000000"` [doc]. */
+    filters?: { filterType: string; tickSize?: string }[];
+  }[];
 }
 
 /** PROTOCOLS.md §1.6 kline event (`k` holds the bar; `x` marks the final update). */

@@ -179,6 +179,27 @@ export class BinanceRest {
     }
   }
 
+  /**
+   * Decimal places of each symbol's price tick (exchangeInfo `PRICE_FILTER.tickSize`): 2 for a
+   * tick of `0.01000000`. Symbols without a filter are left out.
+   */
+  async priceDecimals(
+    symbols: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, number>> {
+    const decimals = new Map<string, number>();
+    for (let i = 0; i < symbols.length; i += EXCHANGE_INFO_BATCH) {
+      const batch = symbols.slice(i, i + EXCHANGE_INFO_BATCH);
+      const info = await this.exchangeInfo({ symbols: JSON.stringify(batch) }, signal);
+      for (const listing of info.symbols ?? []) {
+        const tick = listing.filters?.find((f) => f.filterType === 'PRICE_FILTER')?.tickSize;
+        const places = tick === undefined ? undefined : tickDecimals(tick);
+        if (places !== undefined) decimals.set(listing.symbol, places);
+      }
+    }
+    return decimals;
+  }
+
   private async listing(symbol: string, signal?: AbortSignal): Promise<ExchangeInfo | undefined> {
     try {
       return await this.exchangeInfo({ symbol }, signal);
@@ -385,4 +406,11 @@ export function planKlinePages(
     });
   }
   return pages;
+}
+
+/** `"0.01000000"` → 2, `"1.00000000"` → 0; undefined for anything that is not a positive decimal. */
+export function tickDecimals(tickSize: string): number | undefined {
+  if (!/^\d+(\.\d+)?$/.test(tickSize) || Number(tickSize) <= 0) return undefined;
+  const fraction = tickSize.split('.')[1] ?? '';
+  return fraction.replace(/0+$/, '').length;
 }
