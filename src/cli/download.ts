@@ -8,6 +8,7 @@ import {
   providerName,
   resolveEndpoints,
 } from './context.js';
+import { largeDownloadNotice } from './download-size.js';
 import { createProgressReporter } from './output.js';
 
 export interface DownloadOptions extends CommonOptions {
@@ -32,6 +33,8 @@ export async function downloadCommand(options: DownloadOptions, io: CliIo): Prom
       ? { apiKey: options.apiKey ?? io.env.POLYGON_API_KEY ?? 'simulated' }
       : {}),
   });
+  const notice = largeDownloadNotice(name, probe.interval, probe.startDate, probe.endDate);
+  if (notice) io.stderr.write(notice);
   const endpoints = await resolveEndpoints(name, options, io);
   const controller = new AbortController();
   const removeSignals = abortOnSignals(controller, io);
