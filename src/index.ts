@@ -37,6 +37,7 @@ export type {
   BatchWriter,
   ConnectionStatus,
   DownloadParams,
+  FormingBarListener,
   Interval,
   MarketData,
   MarketDataWriter,

@@ -7,16 +7,19 @@ import {
   type ErrorBodyReader,
   genericErrorBody,
   getJson,
-  type RequestGate,
+  type JsonResponse,
 } from '../../http/request.js';
 import {
   AGGS_PAGE_LIMIT,
   type AggsResponse,
   type AggsResult,
   type PolygonErrorBody,
-  RATE_LIMIT_FALLBACK_WAIT_MS,
   RATE_LIMIT_MAX_WAIT_MS,
+  REFERENCE_TICKER_PATH,
 } from './protocol.js';
+import { PolygonRateGate, type RatePacing } from './rate-gate.js';
+
+export { PolygonRateGate, type RatePacing } from './rate-gate.js';
 
 /** Our choice: first retry delay after a network error or 5xx; doubles per attempt (jitter). */
 const RETRY_INITIAL_DELAY_MS = 250;
@@ -31,13 +34,20 @@ export interface PolygonRestOptions {
   maxRetries: number;
   /** `limit` per request; the API maximum unless a test wants small pages. */
   pageLimit?: number;
+  /** 429 pacing (see {@link PolygonRateGate}); the defaults unless a test wants short windows. */
+  pacing?: RatePacing;
 }
 
 /** One page of aggregates: bars in `t` order, and where the next page is. */
 export interface AggsPage {
   bars: MarketData[];
   nextUrl: string | undefined;
+  /** The venue's clock when it answered (`Date` header, PROTOCOLS.md §2.4), if it sent one. */
+  serverNowMs?: number;
 }
+
+/** A range end in the aggregates path: a ms timestamp, or a `YYYY-MM-DD` New York date. */
+export type AggsRangeEnd = number | string;
 
 /**
  * REST client for the aggregates endpoint. The key travels only in the `Authorization: Bearer`
@@ -46,24 +56,29 @@ export interface AggsPage {
  */
 export class PolygonRest {
   readonly #options: PolygonRestOptions;
-  readonly #gate = new PolygonRateGate();
+  readonly #gate: PolygonRateGate;
   readonly #readErrorBody: ErrorBodyReader;
 
   constructor(options: PolygonRestOptions) {
     this.#options = options;
+    this.#gate = new PolygonRateGate(options.pacing);
     this.#readErrorBody = readPolygonErrorBody(options.feed);
   }
 
-  /** First-page URL of `multiplier` × `timespan` bars of `ticker` between two ms timestamps. */
+  /**
+   * First-page URL of `multiplier` × `timespan` bars of `ticker` from `from` to `to`: ms
+   * timestamps, or New York dates (whole days, PROTOCOLS.md §2.4) as Polygon's own clients send
+   * for a request by day.
+   */
   aggsUrl(
     ticker: string,
     multiplier: number,
     timespan: Timespan,
-    fromMs: number,
-    toMs: number,
+    from: AggsRangeEnd,
+    to: AggsRangeEnd,
   ): URL {
     const base = this.#options.restBaseUrl.replace(/\/+$/, '');
-    const path = `/v2/aggs/ticker/${encodeURIComponent(ticker)}/range/${multiplier}/${timespan}/${fromMs}/${toMs}`;
+    const path = `/v2/aggs/ticker/${encodeURIComponent(ticker)}/range/${multiplier}/${timespan}/${from}/${to}`;
     const url = new URL(base + path);
     url.searchParams.set('adjusted', 'true');
     url.searchParams.set('sort', 'asc');
@@ -83,10 +98,24 @@ export class PolygonRest {
     toMs: number,
     signal: AbortSignal,
   ): AsyncGenerator<MarketData[]> {
-    let url: URL | undefined = this.aggsUrl(ticker, multiplier, timespan, fromMs, toMs);
+    for await (const page of this.aggsPages(ticker, multiplier, timespan, fromMs, toMs, signal)) {
+      yield page.bars;
+    }
+  }
+
+  /** As {@link pages}, with each page's `next_url` and server clock. */
+  async *aggsPages(
+    ticker: string,
+    multiplier: number,
+    timespan: Timespan,
+    from: AggsRangeEnd,
+    to: AggsRangeEnd,
+    signal: AbortSignal,
+  ): AsyncGenerator<AggsPage> {
+    let url: URL | undefined = this.aggsUrl(ticker, multiplier, timespan, from, to);
     while (url !== undefined) {
       const page = await this.page(url, ticker, signal);
-      yield page.bars;
+      yield page;
       const next: URL | undefined =
         page.nextUrl === undefined ? undefined : this.#nextUrl(page.nextUrl);
       if (next !== undefined && next.href === url.href) {
@@ -118,8 +147,11 @@ export class PolygonRest {
 
   /** One page: GET with retries (`http/request.ts`, paced by this client's 429 gate), then parsed. */
   async page(url: URL, ticker: string, signal: AbortSignal): Promise<AggsPage> {
-    const body = await this.#getJson(url, signal);
-    return parseAggsResponse(body, ticker, url);
+    const response = await this.#getJsonResponse(url, signal);
+    const page = parseAggsResponse(response.body, ticker, url);
+    const serverNowMs = Date.parse(response.headers.get('date') ?? '');
+    if (Number.isFinite(serverNowMs)) page.serverNowMs = serverNowMs;
+    return page;
   }
 
   // next_url may point at another host (api.massive.com); it is used as given, and only ever
@@ -139,7 +171,72 @@ export class PolygonRest {
     }
   }
 
+  /**
+   * Whether Polygon's reference data knows `ticker` (GET /v3/reference/tickers/{ticker}: 404
+   * `NOT_FOUND` when it does not, see {@link REFERENCE_TICKER_PATH}). Other failures throw.
+   */
+  async tickerExists(ticker: string, signal: AbortSignal): Promise<boolean> {
+    const base = this.#options.restBaseUrl.replace(/\/+$/, '');
+    const url = new URL(`${base}${REFERENCE_TICKER_PATH}${encodeURIComponent(ticker)}`);
+    const readErrorBody: ErrorBodyReader = (status, text) =>
+      status === 404
+        ? { code: 'INVALID_SYMBOL', message: bodyMessage(text) }
+        : this.#readErrorBody(status, text);
+    try {
+      await this.#getJsonResponse(url, signal, readErrorBody);
+      return true;
+    } catch (error) {
+      if (MarketDataError.is(error) && error.code === 'INVALID_SYMBOL') return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Bars of one range that had closed by the venue's clock: each page keeps the bars that ended
+   * (open + `barMs`) by its response's `Date` header, since Polygon may include the bar still
+   * forming. `venueNowMs` is the newest `Date` seen (the venue's clock, whole seconds).
+   */
+  async closedBars(
+    ticker: string,
+    multiplier: number,
+    timespan: Timespan,
+    fromMs: number,
+    toMs: number,
+    barMs: number,
+    signal: AbortSignal,
+  ): Promise<{ bars: MarketData[]; venueNowMs: number }> {
+    const bars: MarketData[] = [];
+    let venueNowMs = Number.NEGATIVE_INFINITY;
+    let url: URL | undefined = this.aggsUrl(ticker, multiplier, timespan, fromMs, toMs);
+    while (url !== undefined) {
+      const response = await this.#getJsonResponse(url, signal);
+      const dateMs = venueDateMs(response.headers);
+      if (dateMs > venueNowMs) venueNowMs = dateMs;
+      const page = parseAggsResponse(response.body, ticker, url);
+      for (const bar of page.bars) if (bar.time.getTime() + barMs <= dateMs) bars.push(bar);
+      const next: URL | undefined =
+        page.nextUrl === undefined ? undefined : this.#nextUrl(page.nextUrl);
+      if (next !== undefined && next.href === url.href) {
+        throw new MarketDataError(
+          'PROTOCOL',
+          `Polygon sent next_url equal to the page just read (${redactUrl(next)}); stopping to avoid a loop`,
+          { fatal: true },
+        );
+      }
+      url = next;
+    }
+    return { bars, venueNowMs };
+  }
+
   async #getJson(url: URL, signal: AbortSignal): Promise<unknown> {
+    return (await this.#getJsonResponse(url, signal)).body;
+  }
+
+  async #getJsonResponse(
+    url: URL,
+    signal: AbortSignal,
+    readErrorBody = this.#readErrorBody,
+  ): Promise<JsonResponse<unknown>> {
     const response = await getJson<unknown>(url, {
       signal,
       timeoutMs: this.#options.requestTimeoutMs,
@@ -150,37 +247,22 @@ export class PolygonRest {
         maxDelayMs: RETRY_MAX_DELAY_MS,
         maxRetryAfterMs: RATE_LIMIT_MAX_WAIT_MS,
       },
-      readErrorBody: this.#readErrorBody,
+      readErrorBody,
       budget: this.#gate,
       service: 'Polygon',
     });
-    return response.body;
+    return response;
   }
 }
 
 /**
- * The 429 gate shared by every request of one {@link PolygonRest} (the windows of a download
- * fetched side by side): a 429 holds all of them back, and a 429 without `Retry-After` means the
- * free tier (PROTOCOLS.md §3.12), so requests are spaced one free-tier slot apart from then on.
+ * The venue's clock from a response's `Date` header (PROTOCOLS.md §2.1: an HTTP date, whole
+ * seconds). Without a readable one, the local clock: the best left, and never ahead of a venue
+ * whose clock runs faster (a simulator).
  */
-export class PolygonRateGate implements RequestGate {
-  /** Local clock before which no request starts. */
-  #blockedUntilMs = 0;
-  #minSpacingMs = 0;
-  #nextSlotMs = 0;
-
-  /** Reserves the next slot: two requests asking at once get consecutive slots. */
-  delayMs(nowMs = Date.now()): number {
-    const startAtMs = Math.max(nowMs, this.#blockedUntilMs, this.#nextSlotMs);
-    this.#nextSlotMs = startAtMs + this.#minSpacingMs;
-    return startAtMs - nowMs;
-  }
-
-  onRateLimited(retryAfterMs: number | undefined, nowMs = Date.now()): void {
-    if (retryAfterMs === undefined) this.#minSpacingMs = RATE_LIMIT_FALLBACK_WAIT_MS;
-    const waitMs = Math.min(retryAfterMs ?? RATE_LIMIT_FALLBACK_WAIT_MS, RATE_LIMIT_MAX_WAIT_MS);
-    this.#blockedUntilMs = Math.max(this.#blockedUntilMs, nowMs + waitMs);
-  }
+export function venueDateMs(headers: Headers): number {
+  const parsed = Date.parse(headers.get('date') ?? '');
+  return Number.isFinite(parsed) ? parsed : Date.now();
 }
 
 /**
