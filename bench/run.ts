@@ -35,5 +35,16 @@ process.stdout.write(
 );
 await writeFile(
   new URL('results.json', import.meta.url).pathname.replace('/dist-bench/bench/', '/bench/'),
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, seconds, rows }, null, 2)}\n`,
+  `${JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      node: process.version,
+      // Every row's `workload` says what it measured; the machine says where.
+      machine: { cores: cpus().length, cpu: cpus()[0]?.model, platform: process.platform },
+      seconds,
+      rows,
+    },
+    null,
+    2,
+  )}\n`,
 );

@@ -12,6 +12,7 @@ import {
   providerName,
   resolveEndpoints,
 } from './context.js';
+import { largeDownloadNotice } from './download-size.js';
 import { describeFailure, UsageError } from './exit.js';
 import { createProgressReporter } from './output.js';
 import { reportRequestRetries } from './retry-report.js';
@@ -62,6 +63,10 @@ export async function downloadCommand(options: DownloadOptions, io: CliIo): Prom
         : {}),
     }),
   );
+  for (const probe of probes) {
+    const notice = largeDownloadNotice(name, probe.interval, probe.startDate, probe.endDate);
+    if (notice) io.stderr.write(`${probes.length > 1 ? `${probe.ticker}: ` : ''}${notice}`);
+  }
   const endpoints = await resolveEndpoints(name, options, io);
   const controller = new AbortController();
   const removeSignals = abortOnSignals(controller, io);
