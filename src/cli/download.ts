@@ -8,6 +8,7 @@ import {
   providerName,
   resolveEndpoints,
 } from './context.js';
+import { UsageError } from './exit.js';
 import { createProgressReporter } from './output.js';
 
 export interface DownloadOptions extends CommonOptions {
@@ -21,6 +22,11 @@ export interface DownloadOptions extends CommonOptions {
 /** `argo-market download`: one Parquet file per run; prints its path. */
 export async function downloadCommand(options: DownloadOptions, io: CliIo): Promise<void> {
   const name = providerName(options.provider);
+  if (name === 'jetstream') {
+    throw new UsageError(
+      'download reads from venues; to replay bars from the bus use JetStreamProvider.download() or `argo-market store`',
+    );
+  }
   // Validate everything the user typed before starting anything (usage errors exit 2).
   const endDate = options.end ?? new Date().toISOString().slice(0, 10);
   const probe = parseDownloadConfig(name, {
