@@ -8,6 +8,7 @@ import { downloadCommand } from './download.js';
 import { describeFailure, EXIT_OK, EXIT_USAGE } from './exit.js';
 import { providersCommand, schemaCommand } from './info.js';
 import { simulateCommand } from './simulate.js';
+import { storeCommand } from './store.js';
 import { streamCommand } from './stream.js';
 
 function buildProgram(io: CliIo): Command {
@@ -47,7 +48,33 @@ function buildProgram(io: CliIo): Command {
     .requiredOption('--interval <interval>', `one of ${INTERVALS.join(' ')}`)
     .option('--out <dir>', 'also persist bars to {dir}/stream_data_{provider}_{interval}.parquet')
     .option('--json', 'one JSON object per line instead of the text format')
+    // NATS JetStream bus (DESIGN §9): collector (--publish) and consumer (--provider jetstream).
+    .option(
+      '--publish <servers>',
+      'also publish every bar to JetStream: nats://h1:4222,nats://h2:4222',
+    )
+    .option('--replicas <n>', 'replicas of ARGO_BARS when --publish creates it: 1 or 3')
+    .option('--servers <list>', 'with --provider jetstream: the NATS servers to read from')
+    .option('--venue <name>', 'with --provider jetstream: whose bars (binance, polygon)')
+    .option('--durable <name>', 'with --provider jetstream: resume where this name stopped')
+    .option('--from <date>', 'with --provider jetstream: start at this bar time')
+    .option('--nats-token <token>', 'NATS token (default: env NATS_TOKEN)')
+    .option('--nats-creds <file>', 'NATS .creds file (default: env NATS_CREDS)')
     .action(async (options) => streamCommand({ ...program.opts(), ...options }, io));
+
+  program
+    .command('store')
+    .description('store the bus bars of a venue and interval into Parquet (acked once durable)')
+    .requiredOption('--servers <list>', 'NATS servers, e.g. nats://h1:4222,nats://h2:4222')
+    .requiredOption('--venue <name>', 'whose bars (binance, polygon)')
+    .requiredOption('--interval <interval>', `one of ${INTERVALS.join(' ')}`)
+    .option('--symbols <list>', 'only these symbols (default: all)')
+    .requiredOption('--out <dir>', 'directory of stream_data_{venue}_{interval}.parquet')
+    .option('--durable <name>', 'durable consumer name (default argo-store-{venue}-{interval})')
+    .option('--from <date>', 'a new durable starts at this bar time (default: new bars)')
+    .option('--nats-token <token>', 'NATS token (default: env NATS_TOKEN)')
+    .option('--nats-creds <file>', 'NATS .creds file (default: env NATS_CREDS)')
+    .action(async (options) => storeCommand({ ...program.opts(), ...options }, io));
 
   program
     .command('providers')

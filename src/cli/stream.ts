@@ -2,6 +2,7 @@ import type { MarketDataError } from '../core/errors.js';
 import type { Interval } from '../core/types.js';
 import { createProvider, parseStreamConfig } from '../registry.js';
 import { StreamingDuckDBWriter } from '../writers/streaming-duckdb-writer.js';
+import { type BusStreamOptions, busStreamCommand } from './bus-stream.js';
 import {
   abortOnSignals,
   type CliIo,
@@ -22,7 +23,12 @@ export interface StreamOptions extends CommonOptions {
  * `argo-market stream`: one line per closed bar on stdout; status and non-fatal errors on stderr;
  * Ctrl-C closes the sockets, finalizes `--out` and exits 0. A fatal stream error exits 1.
  */
-export async function streamCommand(options: StreamOptions, io: CliIo): Promise<void> {
+export async function streamCommand(
+  options: StreamOptions & BusStreamOptions,
+  io: CliIo,
+): Promise<void> {
+  // NATS JetStream bus (DESIGN §9): `--provider jetstream` reads it, `--publish` feeds it.
+  if (options.provider === 'jetstream' || options.publish) return busStreamCommand(options, io);
   const name = providerName(options.provider);
   const symbols = options.symbols
     .split(',')

@@ -143,6 +143,18 @@ async function stop(node: Node, hard: boolean): Promise<void> {
  * serves clients and the cluster has elected a meta leader.
  */
 export async function startNatsCluster(options: { auth?: ClusterAuth } = {}): Promise<NatsCluster> {
+  // A free port can be taken by another process between our probe and the server's bind (the
+  // machine is shared): start again on new ports then.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startOnce(options: { auth?: ClusterAuth }): Promise<NatsCluster> {
   const root = await mkdtemp(join(tmpdir(), 'argo-nats-'));
   const nodes: Node[] = [];
   for (let i = 0; i < 3; i++) {
