@@ -37,6 +37,16 @@ export interface BusReadSpec {
   fromMs?: number;
   /** Messages pulled ahead of the reader. */
   bufferSize: number;
+  /**
+   * Per symbol strictly increasing (DESIGN §3): an older or repeated bar is acked and skipped.
+   * Off for the store, whose upsert makes order irrelevant and which must not skip a bar that a
+   * crash left unacked and the server redelivers after newer ones.
+   */
+  increasing?: boolean;
+  /** Durable: unacked messages the server hands out at once (1 keeps redeliveries in order). */
+  maxAckPending?: number;
+  /** Durable: a message not acked within this is redelivered (its reader died). */
+  ackWaitMs?: number;
 }
 
 /** One bar off the bus with what it takes to ack it. */
@@ -113,8 +123,8 @@ async function durableConsumer(
       await jsm.consumers.add(STREAM_NAME, {
         durable_name: spec.durable,
         ack_policy: AckPolicy.Explicit,
-        ack_wait: ACK_WAIT_MS * 1_000_000,
-        max_ack_pending: Math.max(spec.bufferSize, 1),
+        ack_wait: (spec.ackWaitMs ?? ACK_WAIT_MS) * 1_000_000,
+        max_ack_pending: spec.maxAckPending ?? Math.max(spec.bufferSize, 1),
         filter_subject: filter,
         ...startPolicy(spec),
       });
@@ -162,6 +172,7 @@ export async function* readBus(
           );
       const opened = await openMessages(consumer, spec, signal);
       messages = opened.messages;
+      watchMessages(nc, opened.messages);
       if (signal.aborted) break;
       hooks.onOpen();
       delayMs = 100;
@@ -177,7 +188,7 @@ export async function* readBus(
         const openMs = decoded.time.getTime();
         if (
           (wanted !== undefined && !wanted.has(decoded.symbol)) ||
-          (previousMs !== undefined && openMs <= previousMs) ||
+          (spec.increasing !== false && previousMs !== undefined && openMs <= previousMs) ||
           (spec.fromMs !== undefined && openMs < spec.fromMs)
         ) {
           msg.ack();
@@ -261,4 +272,40 @@ async function openMessages(
     }
   }
   return { messages, iterate };
+}
+
+const REOPEN_ON = new Set(['heartbeats_missed', 'consumer_not_found', 'consumer_deleted']);
+
+// The client recovers a lost consumer by itself only after several checks; after a node loss
+// (the ordered consumer is R1 and may have lived there) or a reconnect, reopening at once from
+// the last sequence seen is quicker and certain. Stopping ends the loop in readBus, which
+// reopens. Both watchers end when the messages do.
+function watchMessages(nc: NatsConnection, messages: ConsumerMessages): void {
+  let done = false;
+  void messages.closed().then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
+  void (async () => {
+    for await (const note of messages.status()) {
+      if (REOPEN_ON.has(note.type)) {
+        messages.stop();
+        return;
+      }
+    }
+  })().catch(() => {});
+  void (async () => {
+    // Ends at the next status after the messages closed, or when the connection closes.
+    for await (const status of nc.status()) {
+      if (done) return;
+      if (status.type === 'reconnect') {
+        messages.stop();
+        return;
+      }
+    }
+  })().catch(() => {});
 }

@@ -128,6 +128,10 @@ export class JetStreamProvider implements Provider {
           ...(durable ? { durable } : {}),
           ...(this.config.from ? { fromMs: this.config.from.getTime() } : {}),
           bufferSize: this.config.bufferSize,
+          // One unacked bar at a time: after a crash the server redelivers it before any newer
+          // bar, so resuming keeps each symbol in order with nothing skipped.
+          maxAckPending: 1,
+          ackWaitMs: 10_000,
         },
         signal,
         {

@@ -79,6 +79,9 @@ export async function runStoreService(options: StoreServiceOptions): Promise<Sto
         durable: options.durable ?? storeDurableName(venue, options.interval),
         ...(options.fromMs !== undefined ? { fromMs: options.fromMs } : {}),
         bufferSize: options.bufferSize ?? 256,
+        increasing: false,
+        // A killed store's unacked bars come back this soon; a slower write only rewrites a bar.
+        ackWaitMs: 5000,
       },
       signal,
       { onOpen: () => {}, onRetry: (error) => options.onError?.(error) },

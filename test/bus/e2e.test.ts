@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +77,8 @@ it('simulator → two collectors (R3) → consumer + store: kill -9 a collector,
   onTestFinished(() => admin.close());
   const jsm0 = await jetstreamManager(admin);
   await ensureBarStream(jsm0, 3, new AbortController().signal);
+  // `--from` now: the store's durable takes every bar published from here on, even those
+  // published before its process has subscribed.
   const storeArgs = [
     'store',
     '--servers',
@@ -86,6 +89,8 @@ it('simulator → two collectors (R3) → consumer + store: kill -9 a collector,
     '1m',
     '--out',
     out,
+    '--from',
+    new Date().toISOString(),
   ];
   const storeRuns: string[][] = [];
   const startStore = () => {
@@ -136,10 +141,19 @@ it('simulator → two collectors (R3) → consumer + store: kill -9 a collector,
   const collectorA = startCollector();
   const collectorB = startCollector();
 
-  const until = (count: number) =>
-    expect
-      .poll(() => received.length, { timeout: 20_000, interval: 20 })
-      .toBeGreaterThanOrEqual(count);
+  const until = async (count: number) => {
+    try {
+      await expect
+        .poll(() => received.length, { timeout: 20_000, interval: 20 })
+        .toBeGreaterThanOrEqual(count);
+    } catch (error) {
+      writeFileSync(
+        '/tmp/e2e-debug.txt',
+        `B\n${collectorB.out.slice(-30).join('\n')}\nstatuses ${statuses.join(',')}\nreceived ${received.map((b) => b.symbol + b.time.toISOString()).join(' ')}\n`,
+      );
+      throw error;
+    }
+  };
 
   await until(10);
   await killHard(collectorA.child); // kill -9 one collector
@@ -168,7 +182,15 @@ it('simulator → two collectors (R3) → consumer + store: kill -9 a collector,
   const wanted = received.map((bar) => `${bar.symbol} ${bar.time.toISOString()}`);
   await expect
     .poll(() => wanted.every((key) => storedKeys().has(key)), { timeout: 20_000 })
-    .toBe(true);
+    .toBe(true)
+    .catch(async (error: unknown) => {
+      const have = storedKeys();
+      writeFileSync(
+        '/tmp/e2e-debug.txt',
+        `missing ${wanted.filter((k) => !have.has(k)).join(' | ')}\nrun0 ${storeRuns[0]?.slice(-10).join('\n')}\nrun1 ${storeRuns[1]?.slice(0, 20).join('\n')}\n`,
+      );
+      throw error;
+    });
   ac.abort();
   await consuming;
   await stopGracefully(store.child);
