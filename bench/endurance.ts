@@ -33,7 +33,7 @@ async function runSimulator(): Promise<void> {
   const sim = await startSimulator({
     seed: 9,
     speed: 600,
-    start: Date.now() - 3_600_000,
+    start: Date.UTC(2024, 2, 5, 14, 30), // Tuesday 09:30 New York: Polygon trades (calendar)
     generatedBinanceSymbols: BINANCE_SYMBOLS,
   });
   process.stdout.write(`${JSON.stringify({ binance: sim.binance, polygon: sim.polygon })}\n`);

@@ -1,11 +1,19 @@
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseWithSchema } from './config/parse.js';
 import { ConfigError } from './core/errors.js';
 import { intervalToTimespan, timespanToInterval } from './core/intervals.js';
 import type { Provider, Timespan } from './core/types.js';
+import { calendarDay, type VenueCalendar } from './core/venue-calendar.js';
 import { createProvider, getSupportedProviders, parseDownloadConfig } from './registry.js';
+import { prepareOutputLocation } from './writers/atomic-file.js';
 import { DuckDBWriter } from './writers/duckdb-writer.js';
+
+/** The calendar a venue's day strings and file-name dates are read in (DESIGN.md §4). */
+export const VENUE_CALENDARS: Record<'binance' | 'polygon', VenueCalendar> = {
+  binance: 'UTC',
+  polygon: 'America/New_York',
+};
 
 const clientConfigSchema = z
   .object({
@@ -21,11 +29,16 @@ const clientConfigSchema = z
 /** Configuration of a {@link MarketDataClient}. */
 export type MarketDataClientConfig = z.input<typeof clientConfigSchema>;
 
-/** Arguments of {@link MarketDataClient.download}. */
+/**
+ * Arguments of {@link MarketDataClient.download}. A `Date` (or an RFC 3339 string) is an exact
+ * instant: bars whose open time is in `[startDate, endDate]`. A `YYYY-MM-DD` string is a whole
+ * day in the venue's calendar (UTC for Binance, America/New_York for Polygon), both ends
+ * included: `'2024-01-01'`…`'2024-01-31'` at 1 hour is 744 Binance bars.
+ */
 export interface ClientDownloadParams {
   ticker: string;
-  startDate: Date;
-  endDate: Date;
+  startDate: Date | string;
+  endDate: Date | string;
   multiplier: number;
   timespan: Timespan;
   signal?: AbortSignal;
@@ -37,8 +50,9 @@ export interface ClientDownloadParams {
  *
  * @example
  * const client = new MarketDataClient({ providerType: 'binance', writerType: 'duckdb', dataPath: 'data' });
- * const path = await client.download({ ticker: 'BTCUSDT', startDate: new Date('2024-01-01'),
- *   endDate: new Date('2024-01-31'), multiplier: 1, timespan: 'hour' });
+ * // 744 bars: 2024-01-01 00:00 … 2024-01-31 23:00 UTC.
+ * const path = await client.download({ ticker: 'BTCUSDT', startDate: '2024-01-01',
+ *   endDate: '2024-01-31', multiplier: 1, timespan: 'hour' });
  */
 export class MarketDataClient {
   readonly #config: z.output<typeof clientConfigSchema>;
@@ -62,26 +76,42 @@ export class MarketDataClient {
     this.#onProgress = onProgress;
   }
 
-  /** Downloads into a new Parquet file and resolves to its path; no file on failure or abort. */
+  /**
+   * Downloads into a new Parquet file and resolves to its path; no file on failure or abort. The
+   * output directory is created and checked before the first request (fatal `WRITER` error).
+   */
   async download(params: ClientDownloadParams): Promise<string> {
     const { providerType, dataPath, polygonApiKey, providerOptions } = this.#config;
     const interval = timespanToInterval(params.multiplier, params.timespan);
     const validated = parseDownloadConfig(providerType, {
       ticker: params.ticker,
-      startDate: toIso(params.startDate, 'startDate'),
-      endDate: toIso(params.endDate, 'endDate'),
+      startDate: toInput(params.startDate, 'startDate'),
+      endDate: toInput(params.endDate, 'endDate'),
       interval,
       ...(providerType === 'polygon' ? { apiKey: polygonApiKey ?? '' } : {}),
     });
     const { multiplier, timespan } = intervalToTimespan(interval);
-    const fileName = `${validated.ticker}_${day(validated.startDate)}_${day(validated.endDate)}_${multiplier}_${timespan}.parquet`;
+    const calendar = VENUE_CALENDARS[providerType];
+    const fileName = `${validated.ticker}_${calendarDay(validated.startDate.getTime(), calendar)}_${calendarDay(validated.endDate.getTime(), calendar)}_${multiplier}_${timespan}.parquet`;
+    const outputPath = join(dataPath, fileName);
+    // Symbol rules keep `/` and `..` out of tickers; this holds the line whatever they allow.
+    if (resolve(dirname(outputPath)) !== resolve(dataPath) || basename(outputPath) !== fileName) {
+      throw new ConfigError(
+        'ticker',
+        `ticker ${JSON.stringify(validated.ticker)} cannot name a file`,
+        {
+          code: 'INVALID_SYMBOL',
+        },
+      );
+    }
+    await prepareOutputLocation(outputPath);
     const provider: Provider = createProvider(providerType, {
       ...providerOptions,
       symbols: [validated.ticker],
       interval,
       ...(providerType === 'polygon' ? { apiKey: polygonApiKey } : {}),
     });
-    provider.configWriter(new DuckDBWriter(join(dataPath, fileName)));
+    provider.configWriter(new DuckDBWriter(outputPath));
     return provider.download({
       ticker: validated.ticker,
       startDate: validated.startDate,
@@ -94,13 +124,11 @@ export class MarketDataClient {
   }
 }
 
-function toIso(date: Date, field: string): string {
+// A Date is exact (its ISO instant); a string goes to the schema as given (day or RFC 3339).
+function toInput(date: Date | string, field: string): string {
+  if (typeof date === 'string') return date;
   if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
-    throw new ConfigError(field, `${field} must be a valid Date`);
+    throw new ConfigError(field, `${field} must be a valid Date, YYYY-MM-DD or RFC 3339 string`);
   }
   return date.toISOString();
-}
-
-function day(date: Date): string {
-  return date.toISOString().slice(0, 10);
 }

@@ -62,6 +62,7 @@ export type {
   BatchWriter,
   ConnectionStatus,
   DownloadParams,
+  FormingBarListener,
   Interval,
   MarketData,
   MarketDataWriter,

@@ -267,6 +267,130 @@ describe('bad config', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// Symbols (issue 13.6): real instruments pass; anything that could reach a stream name, URL,
+// subject or path is refused on every path, with CONFIG_INVALID (config) or INVALID_SYMBOL
+// (a provider called directly).
+
+const INJECTIONS: [string, string][] = [
+  ['slash', 'BTC/USDT'],
+  ['backslash', 'BTC\\USDT'],
+  ['at', 'btcusdt@kline_1m'],
+  ['question mark', 'BTC?x=1'],
+  ['ampersand', 'BTC&USDT'],
+  ['hash', 'BTC#USDT'],
+  ['percent', 'BTC%2FUSDT'],
+  ['space', 'BTC USDT'],
+  ['tab', 'BTC\tUSDT'],
+  ['newline', 'BTCUSDT\n'],
+  ['NUL', 'BTC\u0000USDT'],
+  ['DEL', 'BTC\u007fUSDT'],
+  ['dot-dot', 'BRK..B'],
+  ['traversal', '../x'],
+  ['empty', ''],
+];
+
+const REAL_SYMBOLS: ['binance' | 'polygon', string][] = [
+  ['binance', 'BTCUSDT'],
+  ['binance', '这是测试币456'],
+  ['polygon', 'AAPL'],
+  ['polygon', 'BRK.B'],
+  ['polygon', 'AMpB'],
+];
+
+describe('symbols: real instruments pass, injection fails', () => {
+  it.each(REAL_SYMBOLS)('%s accepts %s in stream and download config', (venue, symbol) => {
+    const extra = venue === 'polygon' ? { apiKey: SECRET } : {};
+    expect(() =>
+      createProvider(venue, { symbols: [symbol], interval: '1m', ...extra }),
+    ).not.toThrow();
+    const config = parseDownloadConfig(venue, {
+      ticker: symbol,
+      startDate: '2024-01-01',
+      endDate: '2024-01-02',
+      interval: '1h',
+      ...extra,
+    });
+    expect(config.ticker).toBe(symbol);
+  });
+
+  it.each(INJECTIONS)('%s (%j) → CONFIG_INVALID in every config, for both venues', (_, bad) => {
+    for (const venue of ['binance', 'polygon'] as const) {
+      const extra = venue === 'polygon' ? { apiKey: SECRET } : {};
+      const runs = [
+        () => createProvider(venue, { symbols: ['AAPL', bad], interval: '1m', ...extra }),
+        () =>
+          parseDownloadConfig(venue, {
+            ticker: bad,
+            startDate: '2024-01-01',
+            endDate: '2024-01-02',
+            interval: '1h',
+            ...extra,
+          }),
+      ];
+      for (const [i, run] of runs.entries()) {
+        let error: unknown;
+        try {
+          run();
+        } catch (e) {
+          error = e;
+        }
+        expect(error, `${venue} run ${i}`).toMatchObject({
+          code: 'CONFIG_INVALID',
+          fatal: true,
+          field: i === 0 ? 'symbols.1' : 'ticker',
+        });
+        expect((error as Error).message.split('\n')).toHaveLength(1);
+      }
+    }
+  });
+
+  it.each(INJECTIONS)(
+    '%s (%j) → INVALID_SYMBOL from download(), before any request',
+    async (_, bad) => {
+      const sim = await startSimulator({ seed: 3, speed: 1 });
+      onTestFinished(() => sim.close());
+      const dir = await tempDir();
+      const range = {
+        ticker: bad,
+        startDate: new Date('2024-03-01T00:00:00Z'),
+        endDate: new Date('2024-03-01T05:00:00Z'),
+        multiplier: 1,
+        timespan: 'hour' as const,
+      };
+      const binance = new BinanceProvider({
+        symbols: ['BTCUSDT'],
+        interval: '1h',
+        restBaseUrl: sim.binance.restUrl,
+      });
+      binance.configWriter(new DuckDBWriter(join(dir, 'b.parquet')));
+      const polygon = new PolygonProvider({
+        symbols: ['AAPL'],
+        interval: '1h',
+        apiKey: sim.polygon.apiKey,
+        restBaseUrl: sim.polygon.restUrl,
+      });
+      polygon.configWriter(new DuckDBWriter(join(dir, 'p.parquet')));
+      for (const provider of [binance, polygon]) {
+        const error = await caught(() => provider.download(range));
+        expect(`${error.code}:${error.fatal}`).toBe('INVALID_SYMBOL:true');
+      }
+      // Through the client the schema answers first: CONFIG_INVALID on the ticker.
+      const client = new MarketDataClient({
+        providerType: 'binance',
+        dataPath: dir,
+        providerOptions: { restBaseUrl: sim.binance.restUrl },
+      });
+      const error = await caught(() => client.download(range));
+      expect(`${error.code}:${(error as MarketDataError & { field?: string }).field}`).toBe(
+        'CONFIG_INVALID:ticker',
+      );
+      expect(sim.stats.httpRequests()).toBe(0);
+      expect(await listDir(dir)).toEqual([]);
+    },
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
 // REST: a venue that answers with garbage. Downloads reject; the data directory stays empty.
 
 const SERVER_TIME_MS = Date.UTC(2024, 0, 10);
@@ -551,6 +675,42 @@ describe('bad output locations', () => {
     expect(`${error.code}:${error.fatal}`).toBe('WRITER:true');
     expect(error.message).toContain('plain-file');
     expect(await listDir(dir)).toEqual(['plain-file']);
+  });
+
+  it.each([
+    [
+      'names a regular file',
+      async (dir: string) => {
+        await writeFile(join(dir, 'plain-file'), 'x');
+        return join(dir, 'plain-file');
+      },
+    ],
+    ['is under /proc (recursive mkdir loops there)', async () => '/proc/argo-market-data-test/x'],
+    ['is read-only (/sys)', async () => '/sys/argo-market-data-test'],
+  ])('a client data directory that %s → WRITER before the first request', async (_, make) => {
+    const dir = await tempDir();
+    const dataPath = await make(dir);
+    const before = await listDir(dir);
+    const sim = await startSimulator({ seed: 3, speed: 1 });
+    onTestFinished(() => sim.close());
+    const client = new MarketDataClient({
+      providerType: 'binance',
+      dataPath,
+      providerOptions: { restBaseUrl: sim.binance.restUrl, maxRetries: 0 },
+    });
+    const error = await caught(() =>
+      client.download({
+        ticker: 'BTCUSDT',
+        startDate: '2024-03-01',
+        endDate: '2024-03-01',
+        multiplier: 1,
+        timespan: 'hour',
+      }),
+    );
+    expect(`${error.code}:${error.fatal}`).toBe('WRITER:true');
+    expect(error.message).toContain(dataPath);
+    expect(sim.stats.httpRequests()).toBe(0);
+    expect(await listDir(dir)).toEqual(before);
   });
 
   it('a DuckDBWriter output path that is a directory → WRITER, no temp file left', async () => {
@@ -886,6 +1046,48 @@ const cliRows: CliRow[] = [
       ),
     exit: 1,
     mentions: 'WRITER',
+  },
+  {
+    input: '--data /proc/x (mkdir would spin for ever)',
+    args: () =>
+      download(
+        '--ticker',
+        'BTCUSDT',
+        '--start',
+        '2024-03-01',
+        '--end',
+        '2024-03-01',
+        '--interval',
+        '1h',
+        '--simulate',
+        '--data',
+        '/proc/argo-market-data-test',
+      ),
+    exit: 1,
+    mentions: 'WRITER',
+  },
+  {
+    input: '--data naming a regular file',
+    prepare: async (dir) => {
+      await writeFile(join(dir, 'plain-file'), 'x');
+      return ['plain-file'];
+    },
+    args: (dir) =>
+      download(
+        '--ticker',
+        'BTCUSDT',
+        '--start',
+        '2024-03-01',
+        '--end',
+        '2024-03-01',
+        '--interval',
+        '1h',
+        '--simulate',
+        '--data',
+        join(dir, 'plain-file'),
+      ),
+    exit: 1,
+    mentions: 'plain-file',
   },
   {
     input: '--out holding a corrupt Parquet file',

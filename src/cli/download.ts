@@ -1,5 +1,6 @@
-import { MarketDataClient } from '../client.js';
+import { MarketDataClient, VENUE_CALENDARS } from '../client.js';
 import { intervalToTimespan } from '../core/intervals.js';
+import { calendarDay } from '../core/venue-calendar.js';
 import { parseDownloadConfig } from '../registry.js';
 import {
   abortOnSignals,
@@ -27,8 +28,9 @@ export async function downloadCommand(options: DownloadOptions, io: CliIo): Prom
       'download reads from venues; to replay bars from the bus use JetStreamProvider.download() or `argo-market store`',
     );
   }
-  // Validate everything the user typed before starting anything (usage errors exit 2).
-  const endDate = options.end ?? new Date().toISOString().slice(0, 10);
+  // Validate everything the user typed before starting anything (usage errors exit 2). Without
+  // --end the download runs to the end of today in the venue's calendar (closed bars only).
+  const endDate = options.end ?? calendarDay(Date.now(), VENUE_CALENDARS[name]);
   const probe = parseDownloadConfig(name, {
     ticker: options.ticker,
     startDate: options.start,
@@ -54,10 +56,11 @@ export async function downloadCommand(options: DownloadOptions, io: CliIo): Prom
       (current, total, message) => progress.update(current, total, message),
     );
     const { multiplier, timespan } = intervalToTimespan(probe.interval);
+    // The strings as typed: day strings are whole days in the venue's calendar (DESIGN.md §4).
     const path = await client.download({
       ticker: probe.ticker,
-      startDate: probe.startDate,
-      endDate: probe.endDate,
+      startDate: options.start,
+      endDate,
       multiplier,
       timespan,
       signal: controller.signal,

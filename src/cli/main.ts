@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { INTERVALS } from '../core/intervals.js';
+import { chartCommand } from './chart.js';
 import type { CliIo } from './context.js';
 import { downloadCommand } from './download.js';
 import { describeFailure, EXIT_OK, EXIT_USAGE } from './exit.js';
@@ -75,6 +76,25 @@ function buildProgram(io: CliIo): Command {
     .option('--nats-token <token>', 'NATS token (default: env NATS_TOKEN)')
     .option('--nats-creds <file>', 'NATS .creds file (default: env NATS_CREDS)')
     .action(async (options) => storeCommand({ ...program.opts(), ...options }, io));
+
+  program
+    .command('chart')
+    .description('serve a live candlestick chart page on 127.0.0.1 (or draw a Parquet file)')
+    .option('--provider <name>', 'binance or polygon')
+    .option('--symbols <list>', 'comma-separated, e.g. BTCUSDT,ETHUSDT')
+    .option('--interval <interval>', `one of ${INTERVALS.join(' ')}`)
+    .option('--history <bars>', 'closed bars of history to draw first', '300')
+    .option('--file <path>', 'draw this Parquet file (a download or a stream store) instead')
+    .option('--port <port>', 'port on 127.0.0.1 (default: a free one)')
+    .option('--api-key <key>', 'Polygon API key (default: env POLYGON_API_KEY)')
+    .option('--simulate', 'run against the embedded exchange simulator (no network, no key)')
+    .option('--speed <factor>', 'simulator clock speed with --simulate', '1')
+    .option('--seed <n>', 'simulator seed with --simulate', '1')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  argo-market chart --provider binance --symbols BTCUSDT,ETHUSDT --interval 1m --simulate --speed 60\n  argo-market chart --file data/BTCUSDT_2024-01-01_2024-01-31_1_hour.parquet\n',
+    )
+    .action(async (options) => chartCommand({ ...program.opts(), ...options }, io));
 
   program
     .command('providers')

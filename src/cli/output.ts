@@ -58,7 +58,7 @@ export function createProgressReporter(stream: NodeJS.WriteStream): ProgressRepo
   return {
     update(current, total, message) {
       const nowMs = Date.now();
-      lastLine = `progress ${current}/${total} ${message}`;
+      lastLine = `progress ${current}/${total} bars ${message}`;
       if (current === total || nowMs - lastPrintMs >= PLAIN_EVERY_MS) {
         stream.write(`${lastLine}\n`);
         lastPrintMs = nowMs;

@@ -1,28 +1,42 @@
 import { z } from 'zod';
 import { INTERVALS } from '../core/intervals.js';
 import type { Interval } from '../core/types.js';
+import { dayEndMs, dayStartMs, type VenueCalendar } from '../core/venue-calendar.js';
+import {
+  BINANCE_SYMBOL_PATTERN,
+  foldSymbol,
+  POLYGON_TICKER_PATTERN,
+  type SymbolVenue,
+  symbolProblem,
+} from './symbols.js';
 
-// Symbols become part of stream names (`btcusdt@kline_1m`) and URL paths, so only characters that
-// cannot change their meaning are allowed: no `@`, `/`, `.` runs, spaces or wildcards.
-/** Binance Spot symbol: letters and digits, 2–20 characters; folded to upper case. */
-export const BINANCE_SYMBOL_PATTERN = /^[A-Za-z0-9]{2,20}$/;
-/** Polygon stock ticker: upper case letters and digits, one optional `.` class suffix (BRK.A). */
-export const POLYGON_TICKER_PATTERN = /^[A-Z][A-Z0-9]{0,9}(?:\.[A-Z0-9]{1,4})?$/;
+export { BINANCE_SYMBOL_PATTERN, POLYGON_TICKER_PATTERN } from './symbols.js';
+
+// JSON Schema patterns are ECMA-262 with the `u` flag (draft 2020-12), so `\p{L}` carries over.
+const SYMBOL_PATTERNS = { binance: BINANCE_SYMBOL_PATTERN, polygon: POLYGON_TICKER_PATTERN };
+
+/** One symbol of `venue`, checked by {@link symbolProblem} and folded to the venue's spelling. */
+function symbolSchema(venue: SymbolVenue, example: string) {
+  return z
+    .string()
+    .superRefine((s, ctx) => {
+      const problem = symbolProblem(venue, s);
+      if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} ${problem}` });
+    })
+    .transform((s) => foldSymbol(venue, s))
+    .meta({ description: `Symbol, e.g. ${example}`, pattern: SYMBOL_PATTERNS[venue].source });
+}
 
 const intervalSchema = z.enum(INTERVALS as [Interval, ...Interval[]]).meta({
   description: `Bar size: one of ${INTERVALS.join(', ')}`,
 });
 
-function symbolList(pattern: RegExp, fold: (s: string) => string, example: string) {
+function symbolList(venue: SymbolVenue, example: string) {
   return z
-    .array(
-      z
-        .string()
-        .regex(pattern, `must look like ${example} (letters and digits only, matching ${pattern})`),
-    )
+    .array(symbolSchema(venue, example))
     .min(1, 'give at least one symbol')
     .max(5000, 'at most 5000 symbols per provider')
-    .transform((symbols) => [...new Set(symbols.map(fold))])
+    .transform((symbols) => [...new Set(symbols)])
     .meta({ description: `Symbols to stream, e.g. ["${example}"]; duplicates are folded` });
 }
 
@@ -116,7 +130,7 @@ const downloadShape = {
 /** Binance stream config (constructor options of BinanceProvider). */
 export const binanceStreamSchema = z
   .object({
-    symbols: symbolList(BINANCE_SYMBOL_PATTERN, (s) => s.toUpperCase(), 'BTCUSDT'),
+    symbols: symbolList('binance', 'BTCUSDT'),
     interval: intervalSchema,
     restBaseUrl: httpUrl.optional().meta({ description: 'REST base; default api.binance.com' }),
     wsBaseUrl: wsUrl
@@ -147,7 +161,7 @@ export const binanceStreamSchema = z
 /** Polygon stream config (constructor options of PolygonProvider). */
 export const polygonStreamSchema = z
   .object({
-    symbols: symbolList(POLYGON_TICKER_PATTERN, (s) => s, 'AAPL'),
+    symbols: symbolList('polygon', 'AAPL'),
     interval: intervalSchema,
     apiKey: z
       .string({ error: 'the Polygon API key is required (apiKey, or POLYGON_API_KEY for the CLI)' })
@@ -168,36 +182,51 @@ export const polygonStreamSchema = z
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
-/** `YYYY-MM-DD` (UTC midnight) or RFC 3339; anything else or an impossible date is rejected. */
-export const dateInput = z
-  .string()
-  .refine((s) => DATE_ONLY.test(s) || RFC3339.test(s), 'must be YYYY-MM-DD or RFC 3339')
-  .transform((s, ctx) => {
-    const ms = DATE_ONLY.test(s) ? Date.parse(`${s}T00:00:00Z`) : Date.parse(s);
-    // Date.parse rolls 2024-02-30 over to March; a real date prints back as itself.
-    const real =
-      !Number.isNaN(ms) && (!DATE_ONLY.test(s) || new Date(ms).toISOString().startsWith(s));
-    if (!real) {
-      ctx.addIssue({ code: 'custom', message: `'${s}' is not a real calendar date` });
-      return z.NEVER;
-    }
-    // Exchanges count time in ms since 1970 (Binance rejects negative times; no venue has bars
-    // before then), so an earlier date is a typo, not a request for 2,000 years of bars.
-    if (ms < 0) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `'${s}' is before 1970-01-01; no exchange has bars then`,
-      });
-      return z.NEVER;
-    }
-    return new Date(ms);
-  });
+/**
+ * A download bound: an RFC 3339 instant stays exact; a `YYYY-MM-DD` day string means the whole
+ * day in the venue's `calendar` (DESIGN.md §4), so a start day is its first millisecond and an
+ * end day its last. Anything else, or an impossible date, is rejected.
+ */
+export function dateInput(calendar: VenueCalendar, edge: 'start' | 'end') {
+  return z
+    .string()
+    .refine((s) => DATE_ONLY.test(s) || RFC3339.test(s), 'must be YYYY-MM-DD or RFC 3339')
+    .transform((s, ctx) => {
+      const day = DATE_ONLY.test(s);
+      const ms = day
+        ? edge === 'start'
+          ? dayStartMs(s, calendar)
+          : dayEndMs(s, calendar)
+        : Date.parse(s);
+      if (Number.isNaN(ms)) {
+        ctx.addIssue({ code: 'custom', message: `'${s}' is not a real calendar date` });
+        return z.NEVER;
+      }
+      // Exchanges count time in ms since 1970 (Binance rejects negative times; no venue has bars
+      // before then), so an earlier date is a typo, not a request for 2,000 years of bars.
+      if ((day ? dayStartMs(s, calendar) : ms) < 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `'${s}' is before 1970-01-01; no exchange has bars then`,
+        });
+        return z.NEVER;
+      }
+      return new Date(ms);
+    });
+}
 
-const downloadBase = z.object({
-  startDate: dateInput.meta({ description: 'First bar open time: YYYY-MM-DD or RFC 3339' }),
-  endDate: dateInput.meta({ description: 'Last bar open time: YYYY-MM-DD or RFC 3339' }),
-  interval: intervalSchema,
-});
+function downloadBase(calendar: VenueCalendar) {
+  const days = calendar === 'UTC' ? 'UTC days' : 'New York (US trading) days';
+  return z.object({
+    startDate: dateInput(calendar, 'start').meta({
+      description: `First bar open time: RFC 3339, or YYYY-MM-DD for the whole day (${days})`,
+    }),
+    endDate: dateInput(calendar, 'end').meta({
+      description: `Last bar open time: RFC 3339, or YYYY-MM-DD for the whole day, included (${days})`,
+    }),
+    interval: intervalSchema,
+  });
+}
 
 function checkDateRange(
   value: { startDate: Date; endDate: Date },
@@ -220,24 +249,21 @@ function checkDateRange(
 }
 
 /** Binance download config. */
-export const binanceDownloadSchema = downloadBase
+export const binanceDownloadSchema = downloadBase('UTC')
   .extend({
-    ticker: z
-      .string()
-      .regex(BINANCE_SYMBOL_PATTERN, 'must look like BTCUSDT (letters and digits only)')
-      .transform((s) => s.toUpperCase())
-      .meta({ description: 'Symbol to download, e.g. BTCUSDT' }),
+    ticker: symbolSchema('binance', 'BTCUSDT').meta({
+      description: 'Symbol to download, e.g. BTCUSDT (Unicode letters and digits)',
+    }),
   })
   .strict()
   .superRefine(checkDateRange);
 
 /** Polygon download config. */
-export const polygonDownloadSchema = downloadBase
+export const polygonDownloadSchema = downloadBase('America/New_York')
   .extend({
-    ticker: z
-      .string()
-      .regex(POLYGON_TICKER_PATTERN, 'must look like AAPL or BRK.A (upper case)')
-      .meta({ description: 'Ticker to download, e.g. AAPL' }),
+    ticker: symbolSchema('polygon', 'AAPL').meta({
+      description: 'Ticker to download, e.g. AAPL, BRK.B, AMpB',
+    }),
     apiKey: polygonStreamSchema.shape.apiKey,
   })
   .strict()
@@ -311,7 +337,7 @@ export const jetstreamStreamSchema = z
         description:
           'Durable consumer name: a restart resumes after the last bar this consumer took',
       }),
-    from: dateInput.optional().meta({
+    from: dateInput('UTC', 'start').optional().meta({
       description:
         'Start at this bar open time (YYYY-MM-DD or RFC 3339) instead of new bars only; a new durable starts there too',
     }),
@@ -320,7 +346,7 @@ export const jetstreamStreamSchema = z
   .strict();
 
 /** JetStream download config: replay a range of one symbol from the bus. */
-export const jetstreamDownloadSchema = downloadBase
+export const jetstreamDownloadSchema = downloadBase('UTC')
   .extend({
     ...busConnectionShape,
     ticker: z

@@ -86,6 +86,12 @@ export interface BatchWriter {
 /** Callback for connection status changes. */
 export type StatusListener = (status: ConnectionStatus, detail: StatusDetail) => void;
 
+/**
+ * Called with the current, not yet closed bar whenever the venue updates it (DESIGN.md §3
+ * "Forming bar"): for charts and UIs. Forming bars never enter a stream's iterator or a writer.
+ */
+export type FormingBarListener = (bar: MarketData) => void;
+
 /** A market-data source: historical download into a writer, and a realtime bar stream. */
 export interface Provider {
   configWriter(writer: MarketDataWriter): void;
@@ -96,6 +102,11 @@ export interface Provider {
   getSymbols(): string[];
   getInterval(): Interval;
   setOnStatusChange(cb: StatusListener): void;
+  /**
+   * Optional: hear the forming (still open) bar of every symbol while `stream()` runs; pass
+   * `undefined` to stop. Providers whose venue reports the open bar implement it.
+   */
+  setOnFormingBar?(cb: FormingBarListener | undefined): void;
 }
 
 /** True when the writer also implements {@link BatchWriter}. */

@@ -1,6 +1,7 @@
 import { abortError, linkedAbort, sleep } from '../core/abort.js';
 import { type ErrorCode, MarketDataError, redactUrl } from '../core/errors.js';
 import { backoffDelayMs } from '../stream/backoff.js';
+import type { RestScheduler } from './rest-scheduler.js';
 
 /**
  * Which failures are retried and how long to wait, as data (like undici's RetryHandler).
@@ -65,7 +66,27 @@ export interface RequestOptions {
   budget?: RequestGate;
   /** Name of the service for messages, e.g. `Binance`. */
   service?: string;
+  /**
+   * The host's shared scheduler: each attempt first acquires `cost` from it (reserved before
+   * sending), every response's headers go to `observe`, a 429 pauses it for `Retry-After` and a
+   * 418 for the ban, so every other request to the host waits too.
+   */
+  scheduled?: ScheduledRequest;
 }
+
+/** How a request uses its host's {@link RestScheduler}. */
+export interface ScheduledRequest {
+  scheduler: RestScheduler;
+  /** The request's cost (Binance weight; 1 for venues that count requests). */
+  cost: number;
+  /** Reads the venue's usage headers into the scheduler (e.g. `X-MBX-USED-WEIGHT-1M`). */
+  observe?(scheduler: RestScheduler, headers: Headers): void;
+}
+
+/** Our choice: pause after a 429 without `Retry-After` (one second), and after a 418 without it. */
+const RATE_LIMIT_PAUSE_MS = 1000;
+/** PROTOCOLS.md §1.3: bans start at 2 minutes. */
+const BAN_PAUSE_MS = 120_000;
 
 /** A parsed JSON response. */
 export interface JsonResponse<T> {
@@ -96,10 +117,19 @@ export async function getJson<T>(
       const waitMs = options.budget.delayMs();
       if (waitMs > 0) await sleep(waitMs, options.signal);
     }
-    const result = await attemptOnce<T>(url, options, printable, service);
+    const result = await scheduledAttempt<T>(url, options, printable, service);
     if (result.ok) return result.response;
     const failure = result.error;
-    if (failure.code === 'RATE_LIMITED') options.budget?.onRateLimited?.(result.retryAfterMs);
+    if (failure.code === 'RATE_LIMITED') {
+      options.budget?.onRateLimited?.(result.retryAfterMs);
+      options.scheduled?.scheduler.pause(
+        result.retryAfterMs ?? RATE_LIMIT_PAUSE_MS,
+        'rate-limited',
+      );
+    }
+    if (failure.code === 'IP_BANNED') {
+      options.scheduled?.scheduler.pause(result.retryAfterMs ?? BAN_PAUSE_MS, 'banned');
+    }
     if (failure.fatal || !result.retryable || attempt >= policy.maxRetries) throw failure;
     attempt += 1;
     if (result.retryAfterMs !== undefined && result.retryAfterMs > policy.maxRetryAfterMs) {
@@ -107,7 +137,31 @@ export async function getJson<T>(
     }
     const retryDelayMs =
       result.retryAfterMs ?? backoffDelayMs(attempt, policy.initialDelayMs, policy.maxDelayMs);
+    // With a scheduler, the 429's pause holds every request to the host; the acquire waits it.
     await sleep(retryDelayMs, options.signal);
+  }
+}
+
+/** One attempt, holding a permit of the host's scheduler (when there is one) while it runs. */
+async function scheduledAttempt<T>(
+  url: string | URL,
+  options: RequestOptions,
+  printable: string,
+  service: string,
+): Promise<Attempt<T>> {
+  const scheduled = options.scheduled;
+  if (scheduled === undefined) return attemptOnce<T>(url, options, printable, service);
+  const permit = await scheduled.scheduler.acquire(scheduled.cost, options.signal);
+  const sentAt = performance.now();
+  let answered = false;
+  try {
+    const result = await attemptOnce<T>(url, options, printable, service, (headers) => {
+      answered = true;
+      scheduled.observe?.(scheduled.scheduler, headers);
+    });
+    return result;
+  } finally {
+    permit.release(answered ? performance.now() - sentAt : undefined);
   }
 }
 
@@ -120,6 +174,7 @@ async function attemptOnce<T>(
   options: RequestOptions,
   printable: string,
   service: string,
+  onHeaders?: (headers: Headers) => void,
 ): Promise<Attempt<T>> {
   const link = linkedAbort(options.signal);
   let timedOut = false;
@@ -152,6 +207,7 @@ async function attemptOnce<T>(
       };
     }
     options.budget?.observe?.(response.headers);
+    onHeaders?.(response.headers);
     if (response.ok) {
       try {
         return {
@@ -189,10 +245,14 @@ function classifyFailure<T>(
   const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'));
   const where = `GET ${printable}`;
   if (status === 418) {
-    const wait = retryAfterMs === undefined ? 'an unknown time' : `${retryAfterMs / 1000} s`;
+    const wait =
+      retryAfterMs === undefined
+        ? 'an unknown time'
+        : `${retryAfterMs / 1000} s (until ${new Date(Date.now() + retryAfterMs).toISOString()})`;
     return {
       ok: false,
       retryable: false,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
       error: new MarketDataError(
         'IP_BANNED',
         `${where}: HTTP 418, this IP is banned by ${service} for ${wait} after ignoring rate limits (${info.message}); stop all requests and retry after the ban`,

@@ -1,12 +1,34 @@
 // Symbols the simulated venues list, with a plausible starting price for each.
 
+/** exchangeInfo `status` values the simulator uses (PROTOCOLS.md §1.5). */
+export type BinanceStatus = 'TRADING' | 'BREAK' | 'HALT';
+
 /** A Binance symbol's assets and the price level its market model wanders around. */
 export interface BinanceListing {
   symbol: string;
   baseAsset: string;
   quoteAsset: string;
   price: number;
+  /** `BREAK` (delisted) and `HALT` (paused) pairs stay listed (PROTOCOLS.md §1.5). */
+  status: BinanceStatus;
+  /** For a pair not trading: its klines end before this instant and its streams are silent. */
+  tradingEndMs?: number;
 }
+
+/**
+ * Pairs listed but not trading (PROTOCOLS.md §1.5: delisted or paused pairs stay in exchangeInfo,
+ * their klines hold history up to the pause, their streams send nothing). XMRUSDT was delisted on
+ * 2024-02-20 03:00 UTC; HALTUSDT is a simulator-only paused pair.
+ */
+const NOT_TRADING_BINANCE: Record<string, { status: BinanceStatus; sinceMs: number }> = {
+  XMRUSDT: { status: 'BREAK', sinceMs: Date.UTC(2024, 1, 20, 3) },
+  HALTUSDT: { status: 'HALT', sinceMs: Date.UTC(2024, 5, 1) },
+};
+
+/** Non-ASCII symbols (PROTOCOLS.md §1.5: the testnet lists 这是测试币456, base 这是测试币, quote 456). */
+const UNICODE_BINANCE: Record<string, { baseAsset: string; quoteAsset: string }> = {
+  这是测试币456: { baseAsset: '这是测试币', quoteAsset: '456' },
+};
 
 const KNOWN_BINANCE: Record<string, number> = {
   BTCUSDT: 60_000,
@@ -20,6 +42,9 @@ const KNOWN_BINANCE: Record<string, number> = {
   ETHBTC: 0.05,
   BNBBTC: 0.01,
   LTCBTC: 0.0013,
+  XMRUSDT: 120,
+  HALTUSDT: 2,
+  这是测试币456: 1,
 };
 
 /** Symbols `exchangeInfo` lists when no `binanceSymbols` option is given. */
@@ -49,10 +74,18 @@ function hashedPrice(name: string, low: number, high: number): number {
 
 /** Listing details for a Binance symbol (unknown names get a hashed price). */
 export function binanceListing(symbol: string): BinanceListing {
-  const quoteAsset = QUOTES.find((q) => symbol.endsWith(q) && symbol.length > q.length) ?? 'USDT';
-  const baseAsset = symbol.endsWith(quoteAsset) ? symbol.slice(0, -quoteAsset.length) : symbol;
+  const quoteAsset =
+    UNICODE_BINANCE[symbol]?.quoteAsset ??
+    QUOTES.find((q) => symbol.endsWith(q) && symbol.length > q.length) ??
+    'USDT';
+  const baseAsset =
+    UNICODE_BINANCE[symbol]?.baseAsset ??
+    (symbol.endsWith(quoteAsset) ? symbol.slice(0, -quoteAsset.length) : symbol);
   const price = KNOWN_BINANCE[symbol] ?? hashedPrice(symbol, 0.5, 500);
-  return { symbol, baseAsset, quoteAsset, price };
+  const paused = NOT_TRADING_BINANCE[symbol];
+  return paused
+    ? { symbol, baseAsset, quoteAsset, price, status: paused.status, tradingEndMs: paused.sinceMs }
+    : { symbol, baseAsset, quoteAsset, price, status: 'TRADING' };
 }
 
 /** Price level of a Polygon ticker. */

@@ -43,7 +43,11 @@ export interface SimulatorOptions {
   binancePort?: number;
   /** Polygon REST + WS port (default 0 = ephemeral). */
   polygonPort?: number;
-  /** Symbols `exchangeInfo` lists and the streams serve (default BTCUSDT, ETHUSDT, BNBBTC, …). */
+  /**
+   * Symbols `exchangeInfo` lists and the streams serve (default BTCUSDT, ETHUSDT, BNBBTC, …, the
+   * Unicode 这是测试币456, and XMRUSDT `BREAK` / HALTUSDT `HALT`: listed, history up to the
+   * pause, silent streams).
+   */
   binanceSymbols?: string[];
   /** Adds `SIM0000USDT` … `SIM<n-1>USDT` to the Binance symbols (for benchmarks). */
   generatedBinanceSymbols?: number;

@@ -34,8 +34,10 @@ export interface SimMarket {
    */
   binanceBars(symbol: string, interval: Interval, fromMs: number, toMs: number): SimBar[];
   /**
-   * Polygon bars of `multiplier` × `timespan` starting in `[fromMs, toMs]`, built from the minutes
-   * (seconds for `second`) that are complete now; minutes without trades are absent.
+   * Polygon bars of `multiplier` × `timespan` starting in `[fromMs, toMs]`, as REST serves them:
+   * built from the seconds complete now, so the bar still open (the current minute, hour, today)
+   * is included with its values so far; minutes without trades are absent, and so are weekends,
+   * NYSE holidays and hours outside 04:00–20:00 ET (PROTOCOLS.md §2.4).
    */
   polygonBars(
     ticker: string,
@@ -147,10 +149,13 @@ export class Market implements SimMarket {
     return out;
   }
 
-  /** Polygon serves complete seconds for `second` bars and complete minutes otherwise. */
-  polygonCutoffMs(timespan: PolygonTimespan, nowMs = this.#clock.now()): number {
-    const unitMs = timespan === 'second' ? SECOND_MS : MINUTE_MS;
-    return Math.floor(nowMs / unitMs) * unitMs;
+  /**
+   * Polygon builds bars from the trades up to now (complete seconds here), so the current minute,
+   * hour and day are served while still open and keep changing until their window ends
+   * (PROTOCOLS.md §2.4); only a client's check against the `Date` header keeps them out.
+   */
+  polygonCutoffMs(_timespan: PolygonTimespan, nowMs = this.#clock.now()): number {
+    return Math.floor(nowMs / SECOND_MS) * SECOND_MS;
   }
 
   polygonBars(

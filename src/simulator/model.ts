@@ -3,7 +3,7 @@
 // ticks and volumes integer lots, so every aggregate (sums included) is exact.
 
 import { hash4, stringHash, unit, valueNoise } from './hash.js';
-import { nyMinuteOfDay } from './ny-time.js';
+import { session as polygonSession, type Session } from './trading-calendar.js';
 
 /** A bar in integer units: `o/h/l/c` in ticks, `v`/`tb` (taker-buy volume) in lots. */
 export interface RawBar {
@@ -105,22 +105,12 @@ function closeTicks(p: Profile, minute: number): number {
   return modelTicks(p, isFlat(p, minute) ? minute - 1 : minute);
 }
 
-type Session = 'regular' | 'extended' | 'closed';
-
-function polygonSession(minuteMs: number): Session {
-  const { minute, weekday } = nyMinuteOfDay(minuteMs);
-  if (weekday === 0 || weekday === 6) return 'closed';
-  if (minute >= 570 && minute < 960) return 'regular';
-  if (minute >= 240 && minute < 1200) return 'extended';
-  return 'closed';
-}
-
 /** Polygon: share of minutes with trades, and active seconds and volume per such minute. */
 const SESSION_SHAPE: Record<Session, { present: number; maxSeconds: number; volume: number }> = {
   regular: { present: 0.97, maxSeconds: 60, volume: 1 },
   extended: { present: 0.35, maxSeconds: 8, volume: 0.04 },
-  // Not realistic (there is no overnight SIP session), but keeps streams testable at any hour.
-  closed: { present: 0.05, maxSeconds: 2, volume: 0.01 },
+  // PROTOCOLS.md §2.4: no bars outside 04:00–20:00 ET, on weekends or on NYSE holidays.
+  closed: { present: 0, maxSeconds: 1, volume: 0 },
 };
 
 /** Number of seconds with trades in a minute (Binance: all 60; Polygon: by session). */

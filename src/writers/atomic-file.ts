@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { MarketDataError } from '../core/errors.js';
 
 /**
  * A fresh temporary name beside `finalPath` (same directory, so the final rename is atomic).
@@ -52,4 +53,69 @@ async function syncDirectory(directory: string): Promise<void> {
  */
 export function escapeGlob(path: string): string {
   return path.replace(/[[*?]/g, (char) => `[${char}]`);
+}
+
+/**
+ * Makes sure `finalPath` can be written, before a download spends any request: creates its
+ * directory one level at a time (Node's recursive mkdir loops for ever under `/proc`), refuses
+ * a path whose directory is a file or whose name is a directory, and proves the directory
+ * writable with a temporary file that is removed again. Throws a fatal `WRITER` error naming
+ * the location.
+ */
+export async function prepareOutputLocation(finalPath: string): Promise<void> {
+  const directory = resolve(dirname(finalPath));
+  const fail = (problem: string, cause?: unknown): MarketDataError =>
+    new MarketDataError(
+      'WRITER',
+      `cannot write to the data directory ${directory}: ${problem}; choose a writable directory`,
+      { fatal: true, ...(cause === undefined ? {} : { cause }) },
+    );
+  const problem = await makeDirectory(directory);
+  if (problem !== undefined) throw fail(problem.text, problem.cause);
+  const existing = await stat(finalPath).catch(() => undefined);
+  if (existing?.isDirectory()) throw fail(`${basename(finalPath)} there is a directory`);
+  const probe = tempPathFor(finalPath);
+  try {
+    const handle = await open(probe, 'wx');
+    await handle.close();
+  } catch (error) {
+    throw fail(`a file cannot be created there (${reasonOf(error)})`, error);
+  } finally {
+    await removeQuietly(probe);
+  }
+}
+
+// Creates `directory` and its missing parents; the reason it cannot, or undefined.
+async function makeDirectory(
+  directory: string,
+): Promise<{ text: string; cause?: unknown } | undefined> {
+  const missing: string[] = [];
+  let current = directory;
+  // Walk up to the nearest existing ancestor; it must be a directory.
+  while (true) {
+    const info = await stat(current).catch((error: NodeJS.ErrnoException) => error);
+    if (!(info instanceof Error)) {
+      if (!info.isDirectory()) return { text: `${current} is not a directory` };
+      break;
+    }
+    if (info.code !== 'ENOENT') return { text: `${current}: ${reasonOf(info)}`, cause: info };
+    missing.push(current);
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const dir of missing.reverse()) {
+    try {
+      await mkdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      return { text: `${dir} cannot be created (${reasonOf(error)})`, cause: error };
+    }
+  }
+  return undefined;
+}
+
+function reasonOf(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  return e?.code ?? (error instanceof Error ? error.message : String(error));
 }

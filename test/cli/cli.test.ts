@@ -104,9 +104,9 @@ describe('argo-market', () => {
     expect(result.code).toBe(0);
     const path = join(dir, 'BTCUSDT_2024-03-01_2024-03-02_1_hour.parquet');
     expect(result.stdout.trim()).toBe(path);
-    expect(result.stderr).toMatch(/progress 25\/25/);
+    expect(result.stderr).toMatch(/progress 48\/48 bars/);
     const bars = await readParquetBars(path);
-    expect(bars).toHaveLength(25);
+    expect(bars).toHaveLength(48);
     expect(bars[0]?.time.toISOString()).toBe('2024-03-01T00:00:00.000Z');
   });
 

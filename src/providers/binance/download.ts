@@ -1,4 +1,4 @@
-import { BINANCE_SYMBOL_PATTERN } from '../../config/schemas.js';
+import { foldSymbol, symbolProblem } from '../../config/symbols.js';
 import { abortError, throwIfAborted } from '../../core/abort.js';
 import { downloadRangeMs } from '../../core/download-range.js';
 import { MarketDataError, toMarketDataError, writerNotConfigured } from '../../core/errors.js';
@@ -77,12 +77,13 @@ export async function downloadKlines(
 }
 
 function checkTicker(ticker: unknown): string {
-  if (typeof ticker !== 'string' || !BINANCE_SYMBOL_PATTERN.test(ticker)) {
+  const problem = symbolProblem('binance', ticker);
+  if (problem !== undefined) {
     throw new MarketDataError(
       'INVALID_SYMBOL',
-      `invalid Binance ticker ${JSON.stringify(ticker)}: use letters and digits, e.g. BTCUSDT`,
+      `invalid Binance ticker ${JSON.stringify(ticker)}: ${problem}`,
       { fatal: true },
     );
   }
-  return ticker.toUpperCase();
+  return foldSymbol('binance', ticker as string);
 }

@@ -3,7 +3,7 @@
 
 import { MarketDataError } from '../../core/errors.js';
 import { isPlausibleOhlcv } from '../../core/ohlcv.js';
-import type { MarketData } from '../../core/types.js';
+import type { FormingBarListener, MarketData } from '../../core/types.js';
 import type { FrameSink } from '../../stream/adapter.js';
 import { binanceBarId, decimal } from './rest.js';
 
@@ -13,7 +13,11 @@ import { binanceBarId, decimal } from './rest.js';
  * true, `serverShutdown` as a reconnect request, and anything malformed as a non-fatal
  * `PROTOCOL` error. Subscription replies are ignored. One JSON.parse, one bar literal.
  */
-export function parseKlineFrame(frame: string, sink: FrameSink): void {
+export function parseKlineFrame(
+  frame: string,
+  sink: FrameSink,
+  formingListener?: () => FormingBarListener | undefined,
+): void {
   let message: unknown;
   try {
     message = JSON.parse(frame);
@@ -40,8 +44,11 @@ export function parseKlineFrame(frame: string, sink: FrameSink): void {
       return;
     }
     // Binance re-sends the open bar every 1–2 s; only x=true is its final update. Yielding
-    // earlier would give the consumer the same open time twice, with changing values.
-    if (k.x !== true) return;
+    // earlier would give the consumer the same open time twice, with changing values. The open
+    // bar goes only to a forming-bar listener (charts), and costs nothing without one.
+    const closed = k.x === true;
+    const onForming = closed ? undefined : formingListener?.();
+    if (!closed && onForming === undefined) return;
     const openMs = k.t;
     const symbol = k.s;
     if (typeof openMs !== 'number' || !Number.isInteger(openMs) || typeof symbol !== 'string') {
@@ -64,7 +71,8 @@ export function parseKlineFrame(frame: string, sink: FrameSink): void {
       );
       return;
     }
-    sink.bar(bar);
+    if (onForming !== undefined) onForming(bar);
+    else sink.bar(bar);
     return;
   }
   if (type === 'serverShutdown') {

@@ -59,6 +59,12 @@ export type KlineRow = [
 ];
 
 /** PROTOCOLS.md §1.5 exchangeInfo: the parts we read; unknown fields are ignored. */
+/**
+ * PROTOCOLS.md §1.5 exchangeInfo `status` of a symbol that trades; `BREAK` (delisted) and `HALT`
+ * (paused) pairs stay listed, with silent streams and history up to the pause.
+ */
+export const TRADING_STATUS = 'TRADING';
+
 export interface ExchangeInfo {
   serverTime?: number;
   rateLimits?: { rateLimitType: string; interval: string; intervalNum: number; limit: number }[];

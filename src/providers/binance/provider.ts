@@ -6,6 +6,7 @@ import {
 } from '../../config/schemas.js';
 import type {
   DownloadParams,
+  FormingBarListener,
   Interval,
   MarketDataWriter,
   Provider,
@@ -49,6 +50,7 @@ export class BinanceProvider implements Provider {
   private readonly wsBaseUrl: string;
   private writer: MarketDataWriter | undefined;
   private statusListener: StatusListener | undefined;
+  private formingListener: FormingBarListener | undefined;
 
   /**
    * Validates `options` (a ConfigError naming the field, code `INVALID_INTERVAL` for a bad
@@ -92,6 +94,14 @@ export class BinanceProvider implements Provider {
   }
 
   /**
+   * Hear each symbol's forming (still open) bar from the kline frames Binance pushes every
+   * 1–2 s while `stream()` runs (DESIGN.md §3); `undefined` stops. Never yielded or written.
+   */
+  setOnFormingBar(cb: FormingBarListener | undefined): void {
+    this.formingListener = cb;
+  }
+
+  /**
    * Download closed klines with open times in `[startDate, endDate]` into the configured writer
    * and resolve to `writer.finalize()`'s path. Pages of 1000 are fetched `downloadConcurrency`
    * at a time and written in order; weight headers, 429 `Retry-After` and 418 bans are
@@ -131,6 +141,7 @@ export class BinanceProvider implements Provider {
       connection: config.connection,
       maxNewConnections: config.maxNewConnections,
       newConnectionWindowMs: config.newConnectionWindowMs,
+      formingListener: () => this.formingListener,
     });
     return runResilientStream(
       adapter,

@@ -11,6 +11,7 @@ import {
   KLINES_PAGE_LIMIT,
   type KlineRow,
   readBinanceErrorBody,
+  TRADING_STATUS,
 } from './protocol.js';
 
 /** Settings of the REST client (from the provider's validated config). */
@@ -75,40 +76,55 @@ export class BinanceRest {
   }
 
   /**
-   * Throws a fatal `INVALID_SYMBOL` naming every symbol the exchange does not list. Asks in
-   * batches (`symbols=[...]`); only when a batch fails with -1121 are its symbols checked one by
-   * one, to name the bad ones (PROTOCOLS.md §1.5: one unknown symbol fails the whole request).
+   * Throws a fatal `INVALID_SYMBOL` naming every symbol the exchange does not list, and every
+   * listed one whose status is not `TRADING` (delisted `BREAK`, paused `HALT`: their streams
+   * are silent for ever, PROTOCOLS.md §1.5). Asks in batches (`symbols=[...]`); only when a
+   * batch fails with -1121 are its symbols checked one by one, to name the bad ones
+   * (PROTOCOLS.md §1.5: one unknown symbol fails the whole request).
    */
   async validateSymbols(symbols: readonly string[], signal?: AbortSignal): Promise<void> {
     const unknown: string[] = [];
+    const notTrading: string[] = [];
+    const check = (info: ExchangeInfo, symbol: string): void => {
+      const listed = info.symbols?.find((s) => s.symbol === symbol);
+      if (listed === undefined) unknown.push(symbol);
+      else if (listed.status !== TRADING_STATUS) notTrading.push(`${symbol} (${listed.status})`);
+    };
     for (let i = 0; i < symbols.length; i += EXCHANGE_INFO_BATCH) {
       const batch = symbols.slice(i, i + EXCHANGE_INFO_BATCH);
       try {
         const info = await this.exchangeInfo({ symbols: JSON.stringify(batch) }, signal);
-        const listed = new Set(info.symbols?.map((s) => s.symbol));
-        for (const symbol of batch) if (!listed.has(symbol)) unknown.push(symbol);
+        for (const symbol of batch) check(info, symbol);
       } catch (error) {
         if (!(MarketDataError.is(error) && error.code === 'INVALID_SYMBOL')) throw error;
         for (const symbol of batch) {
-          if (!(await this.isListed(symbol, signal))) unknown.push(symbol);
+          const info = await this.listing(symbol, signal);
+          if (info === undefined) unknown.push(symbol);
+          else check(info, symbol);
         }
       }
     }
+    const problems: string[] = [];
     if (unknown.length > 0) {
-      throw new MarketDataError(
-        'INVALID_SYMBOL',
+      problems.push(
         `Binance does not list ${unknown.join(', ')}: check the spelling (e.g. BTCUSDT) and that the pair trades on Binance Spot${this.baseUrl.includes('testnet') ? ' testnet' : ''}`,
-        { fatal: true },
       );
+    }
+    if (notTrading.length > 0) {
+      problems.push(
+        `Binance lists ${notTrading.join(', ')} but does not trade ${notTrading.length === 1 ? 'it' : 'them'} (BREAK = delisted or suspended, HALT = paused): ${notTrading.length === 1 ? 'its stream sends' : 'their streams send'} nothing; download the history instead`,
+      );
+    }
+    if (problems.length > 0) {
+      throw new MarketDataError('INVALID_SYMBOL', problems.join('; '), { fatal: true });
     }
   }
 
-  private async isListed(symbol: string, signal?: AbortSignal): Promise<boolean> {
+  private async listing(symbol: string, signal?: AbortSignal): Promise<ExchangeInfo | undefined> {
     try {
-      const info = await this.exchangeInfo({ symbol }, signal);
-      return info.symbols?.some((s) => s.symbol === symbol) ?? false;
+      return await this.exchangeInfo({ symbol }, signal);
     } catch (error) {
-      if (MarketDataError.is(error) && error.code === 'INVALID_SYMBOL') return false;
+      if (MarketDataError.is(error) && error.code === 'INVALID_SYMBOL') return undefined;
       throw error;
     }
   }

@@ -2,7 +2,7 @@
 // frame parsing and REST backfill (PROTOCOLS.md §1.6).
 
 import { nextBucketStartMs } from '../../core/intervals.js';
-import type { Interval } from '../../core/types.js';
+import type { FormingBarListener, Interval } from '../../core/types.js';
 import type { ConnectionPlan, StreamAdapter } from '../../stream/adapter.js';
 import { sharedConnectPacer } from '../../stream/connect-pacer.js';
 import { parseKlineFrame } from './frames.js';
@@ -75,6 +75,8 @@ export function binanceStreamAdapter(options: {
   /** New connections allowed per `newConnectionWindowMs`, shared by the process per host. */
   maxNewConnections: number;
   newConnectionWindowMs: number;
+  /** Read per open-bar frame, so a listener set after `stream()` still hears. */
+  formingListener?: () => FormingBarListener | undefined;
 }): StreamAdapter {
   const { rest, symbols, interval } = options;
   const subscribeLater = new Map<string, string[]>();
@@ -109,7 +111,7 @@ export function binanceStreamAdapter(options: {
       const streams = subscribeLater.get(context.plan.id);
       if (streams !== undefined && streams.length > 0) await subscribeStreams(context, streams);
     },
-    parse: parseKlineFrame,
+    parse: (frame, sink) => parseKlineFrame(frame, sink, options.formingListener),
     backfill: (symbol, afterOpenMs, signal) =>
       rest.closedBarsAfter(symbol, interval, afterOpenMs, signal),
   };

@@ -9,6 +9,13 @@ export const DELAYED_WS_BASE_URL = 'wss://delayed.polygon.io';
 /** PROTOCOLS.md §2.3: the stocks cluster. */
 export const STOCKS_CLUSTER_PATH = '/stocks';
 
+/**
+ * Polygon's "Ticker Details v3" endpoint, `GET /v3/reference/tickers/{ticker}`: 200 with
+ * `results` for a ticker Polygon knows, 404 `{"status":"NOT_FOUND","message":"Ticker not
+ * found."}` otherwise (vendor docs; body as quoted in polygon-io/issues #339). Not yet in
+ * PROTOCOLS.md §2.
+ */
+export const REFERENCE_TICKER_PATH = '/v3/reference/tickers/';
 /** PROTOCOLS.md §2.2: max `limit` of /v2/aggs (base aggregates read per request). */
 export const AGGS_PAGE_LIMIT = 50_000;
 /** PROTOCOLS.md §2.2 / §3.12: free stocks plan allows 5 requests per minute. */
@@ -104,3 +111,8 @@ export function subscribeFrame(ev: 'AM' | 'A', tickers: readonly string[]): stri
     params: tickers.map((t) => `${ev}.${t}`).join(','),
   });
 }
+
+/** PROTOCOLS.md §2.4: minute aggregates exist only from 04:00 ET (pre-market opens)… */
+export const EXTENDED_HOURS_OPEN_MINUTE = 4 * 60;
+/** PROTOCOLS.md §2.4: …to 20:00 ET (after-hours closes), Monday to Friday. */
+export const EXTENDED_HOURS_CLOSE_MINUTE = 20 * 60;

@@ -7,6 +7,7 @@ import {
   type ErrorBodyReader,
   genericErrorBody,
   getJson,
+  type JsonResponse,
   type RequestGate,
 } from '../../http/request.js';
 import {
@@ -16,6 +17,7 @@ import {
   type PolygonErrorBody,
   RATE_LIMIT_FALLBACK_WAIT_MS,
   RATE_LIMIT_MAX_WAIT_MS,
+  REFERENCE_TICKER_PATH,
 } from './protocol.js';
 
 /** Our choice: first retry delay after a network error or 5xx; doubles per attempt (jitter). */
@@ -37,7 +39,12 @@ export interface PolygonRestOptions {
 export interface AggsPage {
   bars: MarketData[];
   nextUrl: string | undefined;
+  /** The venue's clock when it answered (`Date` header, PROTOCOLS.md §2.4), if it sent one. */
+  serverNowMs?: number;
 }
+
+/** A range end in the aggregates path: a ms timestamp, or a `YYYY-MM-DD` New York date. */
+export type AggsRangeEnd = number | string;
 
 /**
  * REST client for the aggregates endpoint. The key travels only in the `Authorization: Bearer`
@@ -54,16 +61,20 @@ export class PolygonRest {
     this.#readErrorBody = readPolygonErrorBody(options.feed);
   }
 
-  /** First-page URL of `multiplier` × `timespan` bars of `ticker` between two ms timestamps. */
+  /**
+   * First-page URL of `multiplier` × `timespan` bars of `ticker` from `from` to `to`: ms
+   * timestamps, or New York dates (whole days, PROTOCOLS.md §2.4) as Polygon's own clients send
+   * for a request by day.
+   */
   aggsUrl(
     ticker: string,
     multiplier: number,
     timespan: Timespan,
-    fromMs: number,
-    toMs: number,
+    from: AggsRangeEnd,
+    to: AggsRangeEnd,
   ): URL {
     const base = this.#options.restBaseUrl.replace(/\/+$/, '');
-    const path = `/v2/aggs/ticker/${encodeURIComponent(ticker)}/range/${multiplier}/${timespan}/${fromMs}/${toMs}`;
+    const path = `/v2/aggs/ticker/${encodeURIComponent(ticker)}/range/${multiplier}/${timespan}/${from}/${to}`;
     const url = new URL(base + path);
     url.searchParams.set('adjusted', 'true');
     url.searchParams.set('sort', 'asc');
@@ -83,10 +94,24 @@ export class PolygonRest {
     toMs: number,
     signal: AbortSignal,
   ): AsyncGenerator<MarketData[]> {
-    let url: URL | undefined = this.aggsUrl(ticker, multiplier, timespan, fromMs, toMs);
+    for await (const page of this.aggsPages(ticker, multiplier, timespan, fromMs, toMs, signal)) {
+      yield page.bars;
+    }
+  }
+
+  /** As {@link pages}, with each page's `next_url` and server clock. */
+  async *aggsPages(
+    ticker: string,
+    multiplier: number,
+    timespan: Timespan,
+    from: AggsRangeEnd,
+    to: AggsRangeEnd,
+    signal: AbortSignal,
+  ): AsyncGenerator<AggsPage> {
+    let url: URL | undefined = this.aggsUrl(ticker, multiplier, timespan, from, to);
     while (url !== undefined) {
       const page = await this.page(url, ticker, signal);
-      yield page.bars;
+      yield page;
       const next: URL | undefined =
         page.nextUrl === undefined ? undefined : this.#nextUrl(page.nextUrl);
       if (next !== undefined && next.href === url.href) {
@@ -118,8 +143,11 @@ export class PolygonRest {
 
   /** One page: GET with retries (`http/request.ts`, paced by this client's 429 gate), then parsed. */
   async page(url: URL, ticker: string, signal: AbortSignal): Promise<AggsPage> {
-    const body = await this.#getJson(url, signal);
-    return parseAggsResponse(body, ticker, url);
+    const response = await this.#getJsonResponse(url, signal);
+    const page = parseAggsResponse(response.body, ticker, url);
+    const serverNowMs = Date.parse(response.headers.get('date') ?? '');
+    if (Number.isFinite(serverNowMs)) page.serverNowMs = serverNowMs;
+    return page;
   }
 
   // next_url may point at another host (api.massive.com); it is used as given, and only ever
@@ -139,7 +167,31 @@ export class PolygonRest {
     }
   }
 
-  async #getJson(url: URL, signal: AbortSignal): Promise<unknown> {
+  /**
+   * Whether Polygon's reference data knows `ticker` (GET /v3/reference/tickers/{ticker}: 404
+   * `NOT_FOUND` when it does not, see {@link REFERENCE_TICKER_PATH}). Other failures throw.
+   */
+  async tickerExists(ticker: string, signal: AbortSignal): Promise<boolean> {
+    const base = this.#options.restBaseUrl.replace(/\/+$/, '');
+    const url = new URL(`${base}${REFERENCE_TICKER_PATH}${encodeURIComponent(ticker)}`);
+    const readErrorBody: ErrorBodyReader = (status, text) =>
+      status === 404
+        ? { code: 'INVALID_SYMBOL', message: bodyMessage(text) }
+        : this.#readErrorBody(status, text);
+    try {
+      await this.#getJsonResponse(url, signal, readErrorBody);
+      return true;
+    } catch (error) {
+      if (MarketDataError.is(error) && error.code === 'INVALID_SYMBOL') return false;
+      throw error;
+    }
+  }
+
+  async #getJsonResponse(
+    url: URL,
+    signal: AbortSignal,
+    readErrorBody = this.#readErrorBody,
+  ): Promise<JsonResponse<unknown>> {
     const response = await getJson<unknown>(url, {
       signal,
       timeoutMs: this.#options.requestTimeoutMs,
@@ -150,11 +202,11 @@ export class PolygonRest {
         maxDelayMs: RETRY_MAX_DELAY_MS,
         maxRetryAfterMs: RATE_LIMIT_MAX_WAIT_MS,
       },
-      readErrorBody: this.#readErrorBody,
+      readErrorBody,
       budget: this.#gate,
       service: 'Polygon',
     });
-    return response.body;
+    return response;
   }
 }
 

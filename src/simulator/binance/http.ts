@@ -139,7 +139,7 @@ function exchangeInfo(ctx: BinanceRestContext, query: URLSearchParams): unknown 
       const profile = ctx.market.binanceProfile(symbol);
       return {
         symbol,
-        status: 'TRADING',
+        status: listing.status,
         baseAsset: listing.baseAsset,
         baseAssetPrecision: 8,
         quoteAsset: listing.quoteAsset,
@@ -197,7 +197,9 @@ function klines(ctx: BinanceRestContext, query: URLSearchParams): unknown {
   const nowMs = ctx.clock.now();
   const profile = ctx.market.binanceProfile(symbol);
   let fromMs = startMs;
-  const toMs = Math.min(endMs ?? nowMs, nowMs);
+  // A delisted or paused pair has history only up to its pause (PROTOCOLS.md §1.5).
+  const tradingEndMs = binanceListing(symbol).tradingEndMs ?? Number.POSITIVE_INFINITY;
+  const toMs = Math.min(endMs ?? nowMs, nowMs, tradingEndMs - 1);
   if (fromMs === undefined) {
     // No startTime: the newest `limit` bars up to endTime (or now), the open one included.
     fromMs = stepBack(interval, barOpenMs(interval, toMs), limit - 1);

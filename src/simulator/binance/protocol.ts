@@ -28,7 +28,8 @@ export const BAN_MAX_MS = 3 * 86_400_000;
 /** Our choice: requests made while over the limit (after a 429) before a 418 ban. */
 export const STRIKES_BEFORE_BAN = 3;
 /** PROTOCOLS.md §1.4 / error message: the legal symbol pattern. */
-export const SYMBOL_PATTERN = /^[A-Z0-9\-_.]{1,20}$/;
+// Letters without case (CJK) are legal too: the venue lists Unicode symbols (PROTOCOLS.md §1.5).
+export const SYMBOL_PATTERN = /^[A-Z0-9\-_.\p{Lo}]{1,20}$/u;
 
 /** PROTOCOLS.md §1.6: in-progress kline updates every 2000 ms (1000 ms for `1s`). */
 export const UPDATE_INTERVAL_MS = 2000;
@@ -49,10 +50,10 @@ export const CONNECTION_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
 /** PROTOCOLS.md §1.6: the 16 kline intervals of stream names. */
 export const STREAM_PATTERN =
-  /^([a-z0-9\-_.]{1,20})@kline_(1s|1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w|1M)$/;
+  /^([a-z0-9\-_.\p{Lo}]{1,20})@kline_(1s|1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w|1M)$/u;
 /** Well-formed streams we accept but never feed (other event types, time-zoned klines). */
 export const SILENT_STREAM_PATTERN =
-  /^([a-z0-9\-_.]{1,20})@(trade|aggTrade|bookTicker|miniTicker|ticker|avgPrice|depth|depth5|depth10|depth20|ticker_1h|ticker_4h|ticker_1d|kline_\w+@[+-]\d{1,2}:\d{2})(@100ms|@1000ms)?$/;
+  /^([a-z0-9\-_.\p{Lo}]{1,20})@(trade|aggTrade|bookTicker|miniTicker|ticker|avgPrice|depth|depth5|depth10|depth20|ticker_1h|ticker_4h|ticker_1d|kline_\w+@[+-]\d{1,2}:\d{2})(@100ms|@1000ms)?$/u;
 
 /** `{code, msg}` error body (PROTOCOLS.md §1.4). */
 export interface BinanceError {

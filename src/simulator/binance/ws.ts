@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { barOpenMs, nextBarOpenMs } from '../calendar.js';
+import { binanceListing } from '../catalog.js';
 import type { SimClock } from '../clock.js';
 import type { Faults } from '../faults.js';
 import { rejectUpgrade } from '../http-server.js';
@@ -71,8 +72,10 @@ export function startBinanceWs(ctx: BinanceWsContext): BinanceWs {
         floodNextOpenMs: 0,
         floodLeft: 0,
       };
-      // Well-formed but unknown symbols are accepted and then silent (PROTOCOLS.md §1.6).
+      // Well-formed but unknown symbols are accepted and then silent (PROTOCOLS.md §1.6), and
+      // so are pairs listed but not trading (BREAK / HALT, PROTOCOLS.md §1.5).
       if ('silent' in parsed || !ctx.symbols.has(parsed.symbol)) return sub;
+      if (binanceListing(parsed.symbol).status !== 'TRADING') return sub;
       sub.symbol = parsed.symbol;
       sub.interval = parsed.interval;
       sub.profile = ctx.market.binanceProfile(parsed.symbol);

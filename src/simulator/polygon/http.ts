@@ -20,6 +20,7 @@ import {
   requestId,
   restResult,
   TIMESPANS,
+  tickerDetails,
 } from './protocol.js';
 
 /** What the Polygon REST side needs. */
@@ -32,6 +33,7 @@ export interface PolygonRestContext {
   baseUrl: () => string;
 }
 
+const REFERENCE_TICKER_PATH = /^\/v3\/reference\/tickers\/([^/]+)$/;
 const AGGS_PATH = /^\/v2\/aggs\/ticker\/([^/]+)\/range\/([^/]+)\/([^/]+)\/([^/]+)\/([^/]+)$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const INTEGER = /^\d{1,15}$/;
@@ -55,6 +57,7 @@ class BadParam {
 export function polygonRest(ctx: PolygonRestContext): Pick<VenueHandlers, 'request' | 'failure'> {
   return {
     request(req: IncomingMessage, res: ServerResponse, url: URL) {
+      setVenueDate(res, ctx.clock);
       const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
       const key = url.searchParams.get('apiKey') ?? bearer;
       if (!key) {
@@ -63,6 +66,14 @@ export function polygonRest(ctx: PolygonRestContext): Pick<VenueHandlers, 'reque
       }
       if (key !== ctx.apiKey) {
         sendJson(res, 401, errors.badKey());
+        return;
+      }
+      const reference = REFERENCE_TICKER_PATH.exec(url.pathname);
+      if (reference) {
+        const ticker = safeDecode(reference[1] as string);
+        if (ticker !== undefined && ctx.tickers.has(ticker))
+          sendJson(res, 200, tickerDetails(ticker));
+        else sendJson(res, 404, errors.tickerNotFound());
         return;
       }
       const match = AGGS_PATH.exec(url.pathname);
@@ -86,6 +97,15 @@ export function polygonRest(ctx: PolygonRestContext): Pick<VenueHandlers, 'reque
       }
     },
   };
+}
+
+/**
+ * The `Date` header by the venue's clock (HTTP date, whole seconds), so a client can tell which
+ * bars are closed; Node's own would carry the local clock, wrong whenever the simulator's runs
+ * faster.
+ */
+function setVenueDate(res: ServerResponse, clock: SimClock): void {
+  res.setHeader('Date', new Date(clock.now()).toUTCString());
 }
 
 function parseTime(value: string, name: string, end: boolean): number {
@@ -211,4 +231,12 @@ function aggregates(ctx: PolygonRestContext, q: Query): unknown {
     body.next_url = `${ctx.baseUrl()}/v2/aggs/ticker/${encodeURIComponent(q.ticker)}/range/${q.multiplier}/${q.timespan}/${next.fromMs}/${next.toMs}?cursor=${cursor}`;
   }
   return body;
+}
+
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }

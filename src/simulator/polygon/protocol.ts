@@ -32,12 +32,39 @@ export const errors = {
     error:
       "You've exceeded the maximum requests per minute, please wait or upgrade your subscription to continue.",
   }),
+  /**
+   * GET /v3/reference/tickers/{ticker} for a ticker Polygon does not know: 404 with this body
+   * (Polygon's "Ticker Details v3" docs; body as quoted in polygon-io/issues #339). Not yet in
+   * PROTOCOLS.md §2.
+   */
+  tickerNotFound: () => ({
+    status: 'NOT_FOUND',
+    request_id: requestId(),
+    message: 'Ticker not found.',
+  }),
   server: (status: number) => ({
     status: 'ERROR',
     request_id: requestId(),
     error: status === 503 ? 'Service Unavailable' : 'Internal Server Error',
   }),
 };
+
+/** GET /v3/reference/tickers/{ticker} 200 body: the listing fields a client can rely on. */
+export function tickerDetails(ticker: string): unknown {
+  return {
+    request_id: requestId(),
+    results: {
+      ticker,
+      name: `${ticker} (simulated)`,
+      market: 'stocks',
+      locale: 'us',
+      type: 'CS',
+      active: true,
+      currency_name: 'usd',
+    },
+    status: 'OK',
+  };
+}
 
 const round4 = (value: number): number => Math.round(value * 10_000) / 10_000;
 
