@@ -35,8 +35,9 @@ export interface SimFaults {
    */
   sendMalformed(count: number, venue?: Venue): void;
   /**
-   * The next `count` HTTP requests get `status` with the venue's real body; 429 and 418 carry
-   * `Retry-After: retryAfterSec` (default 1).
+   * The next `count` HTTP requests get `status` with the venue's real body. Binance's 429 and 418
+   * carry `Retry-After: retryAfterSec` (default 1). Polygon's 429 carries no `Retry-After` unless
+   * `retryAfterSec` is given (PROTOCOLS.md §2.2: the real one is undocumented).
    */
   failHttp(
     count: number,
@@ -47,6 +48,14 @@ export interface SimFaults {
   setRestLatency(ms: number, venue?: Venue): void;
   /** Binance: sends `{"e":"serverShutdown",…}` on every connection, then closes it. */
   serverShutdown(venue?: 'binance'): void;
+  /**
+   * Polygon: a corrected re-send of an older minute (PROTOCOLS.md §2.3: `AM` events can be re-sent
+   * with corrected values up to 15 minutes late). The next connection that completes a
+   * subscription (or, if one is subscribed now, every subscribed connection on the next tick)
+   * gets one frame of `AM` events for the minute that opened `minutesLate` (1–15) minutes before
+   * the current one, with the values REST serves, before any newer `AM` frame.
+   */
+  resendLate(minutesLate: number, venue?: 'polygon'): void;
   /** Clears every pending fault (refusals, failures, latency). Silenced sockets stay silent. */
   reset(): void;
 }
@@ -54,7 +63,7 @@ export interface SimFaults {
 interface VenueFaults {
   refuseUntilMs: number;
   refuseHttp: boolean;
-  failures: Array<{ status: FailStatus; retryAfterSec: number }>;
+  failures: Array<{ status: FailStatus; retryAfterSec: number | undefined }>;
   latencyMs: number;
 }
 
@@ -79,7 +88,9 @@ export class Faults implements SimFaults {
     return this.refusingUpgrades(venue) && this.#state[venue].refuseHttp;
   }
 
-  takeHttpFailure(venue: Venue): { status: FailStatus; retryAfterSec: number } | undefined {
+  takeHttpFailure(
+    venue: Venue,
+  ): { status: FailStatus; retryAfterSec: number | undefined } | undefined {
     return this.#state[venue].failures.shift();
   }
 
@@ -115,7 +126,8 @@ export class Faults implements SimFaults {
   ): void {
     for (const v of venuesOf(options.venue)) {
       for (let i = 0; i < count; i++) {
-        this.#state[v].failures.push({ status, retryAfterSec: options.retryAfterSec ?? 1 });
+        const retryAfterSec = options.retryAfterSec ?? (v === 'binance' ? 1 : undefined);
+        this.#state[v].failures.push({ status, retryAfterSec });
       }
     }
   }
@@ -128,9 +140,20 @@ export class Faults implements SimFaults {
     for (const target of [...this.#targets.binance]) target.shutdown?.();
   }
 
+  /** Pending {@link resendLate} requests (minutes late), taken by the Polygon socket. */
+  readonly polygonResends: number[] = [];
+
+  resendLate(minutesLate: number, _venue: 'polygon' = 'polygon'): void {
+    if (!(Number.isInteger(minutesLate) && minutesLate >= 1 && minutesLate <= 15)) {
+      throw new RangeError(`resendLate: minutesLate must be an integer 1-15, got ${minutesLate}`);
+    }
+    this.polygonResends.push(minutesLate);
+  }
+
   reset(): void {
     this.#state.binance = fresh();
     this.#state.polygon = fresh();
+    this.polygonResends.length = 0;
   }
 }
 

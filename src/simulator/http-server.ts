@@ -12,7 +12,7 @@ import type { Stats, Venue } from './stats.js';
 export interface VenueHandlers {
   request(req: IncomingMessage, res: ServerResponse, url: URL): void;
   /** Writes the venue's real error response for a forced failure. */
-  failure(res: ServerResponse, status: FailStatus, retryAfterSec: number): void;
+  failure(res: ServerResponse, status: FailStatus, retryAfterSec: number | undefined): void;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void;
 }
 

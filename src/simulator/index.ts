@@ -29,6 +29,9 @@ export type { FailStatus, SimFaults } from './faults.js';
 export type { SimBar, SimMarket } from './market.js';
 export type { SimStats, Venue } from './stats.js';
 
+/** Our choice (PROTOCOLS.md §2.3: the real `auth_timeout` is undocumented): a few seconds. */
+const DEFAULT_POLYGON_AUTH_TIMEOUT_MS = 5000;
+
 /** Options of {@link startSimulator}. */
 export interface SimulatorOptions {
   /** Market seed; the same seed serves the same bars (default 1). */
@@ -55,6 +58,17 @@ export interface SimulatorOptions {
   polygonTickers?: string[];
   /** The only Polygon key accepted (default: a random 32-character key). */
   polygonApiKey?: string;
+  /**
+   * Real ms a new Polygon socket may wait before authenticating; then the server sends
+   * `auth_timeout` and closes it (PROTOCOLS.md §2.3; the real timeout is undocumented).
+   * Default 5000.
+   */
+  polygonAuthTimeoutMs?: number;
+  /**
+   * Polygon tickers with no trades outside the regular session (09:30–16:00 ET), on REST and
+   * WebSocket alike: after the close such a ticker's feed is silent, as a thin stock's is.
+   */
+  polygonQuietAfterHours?: string[];
   /** Binance REQUEST_WEIGHT budget per (simulated) minute (default 6000). */
   binanceWeightLimit?: number;
   /**
@@ -62,6 +76,13 @@ export interface SimulatorOptions {
    * (default 300 per 5 minutes, as the real one per IP); the connection past it gets HTTP 429.
    */
   binanceConnectionLimit?: { connections: number; windowMs: number };
+  /**
+   * Binance: real ms between a stream's in-progress (`x:false`) updates at least (default 50).
+   * They come every 2 s of simulated time (PROTOCOLS.md §1.6), so at high speed 2,000 streams
+   * would send tens of thousands of frames per second; 2000 gives the real venue's rate in real
+   * time (scale tests that are about REST, not the socket).
+   */
+  binanceUpdateFloorMs?: number;
   /** Binance flood mode for benchmarks (see {@link FloodOptions}); off by default. */
   binanceFlood?: FloodOptions;
   /** Log sink (default silent). */
@@ -120,7 +141,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => {});
   const clock = createClock(startMs, speed);
-  const market = new Market(options.seed ?? 1, clock);
+  const market = new Market(options.seed ?? 1, clock, new Set(options.polygonQuietAfterHours));
   const faults = new Faults();
   const stats = new Stats();
   const symbols = new Set([
@@ -141,8 +162,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       windowMs: NEW_CONNECTION_WINDOW_MS,
     },
     ...(options.binanceFlood ? { flood: options.binanceFlood } : {}),
+    ...(options.binanceUpdateFloorMs === undefined
+      ? {}
+      : { updateFloorRealMs: options.binanceUpdateFloorMs }),
   });
-  const polygonWs = startPolygonWs({ clock, market, tickers, faults, stats, apiKey });
+  const polygonWs = startPolygonWs({
+    clock,
+    market,
+    tickers,
+    faults,
+    stats,
+    apiKey,
+    authTimeoutMs: options.polygonAuthTimeoutMs ?? DEFAULT_POLYGON_AUTH_TIMEOUT_MS,
+  });
   const servers: VenueServer[] = [];
   const stopAll = async (): Promise<void> => {
     binanceWs.close();
@@ -156,6 +188,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       market,
       symbols,
       weightLimit: options.binanceWeightLimit ?? DEFAULT_WEIGHT_LIMIT,
+      stats,
     });
     servers.push(
       await startVenueServer(

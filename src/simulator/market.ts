@@ -65,9 +65,12 @@ export class Market implements SimMarket {
   readonly #days = new Map<string, RawBar | null>();
   readonly #seconds = new Map<string, RawBar[]>();
 
-  constructor(seed: number, clock: SimClock) {
+  readonly #quietAfterHours: ReadonlySet<string>;
+
+  constructor(seed: number, clock: SimClock, quietAfterHours: ReadonlySet<string> = new Set()) {
     this.#seed = seed;
     this.#clock = clock;
+    this.#quietAfterHours = quietAfterHours;
   }
 
   binanceProfile(symbol: string): Profile {
@@ -75,7 +78,9 @@ export class Market implements SimMarket {
   }
 
   polygonProfile(ticker: string): Profile {
-    return this.#profile('polygon', ticker, () => polygonPrice(ticker));
+    const profile = this.#profile('polygon', ticker, () => polygonPrice(ticker));
+    if (this.#quietAfterHours.has(ticker)) profile.quietOutsideRegular = true;
+    return profile;
   }
 
   #profile(venue: 'binance' | 'polygon', symbol: string, price: () => number): Profile {

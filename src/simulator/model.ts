@@ -29,6 +29,8 @@ export interface Profile {
   lotsPerUnit: number;
   baseLog: number;
   meanLots: number;
+  /** Polygon: no trades outside the regular session (a quiet ticker after hours). */
+  quietOutsideRegular?: boolean;
 }
 
 const MINUTE_MS = 60_000;
@@ -127,6 +129,7 @@ export function minuteBar(p: Profile, minuteMs: number): RawBar | undefined {
   let session: Session | undefined;
   if (p.venue === 'polygon') {
     session = polygonSession(minuteMs);
+    if (p.quietOutsideRegular && session !== 'regular') return undefined;
     if (unit(p.seed, p.key, CH_PRESENT, m) >= SESSION_SHAPE[session].present) return undefined;
   }
   const o = closeTicks(p, m - 1);

@@ -24,7 +24,7 @@ export async function downloadKlines(
   rest: BinanceRest,
   writer: MarketDataWriter | undefined,
   params: DownloadParams,
-  concurrency: number,
+  concurrency: number | (() => number),
 ): Promise<string> {
   if (writer === undefined) throw writerNotConfigured();
   const { signal } = params;

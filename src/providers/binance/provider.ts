@@ -103,8 +103,9 @@ export class BinanceProvider implements Provider {
 
   /**
    * Download closed klines with open times in `[startDate, endDate]` into the configured writer
-   * and resolve to `writer.finalize()`'s path. Pages of 1000 are fetched `downloadConcurrency`
-   * at a time and written in order; weight headers, 429 `Retry-After` and 418 bans are
+   * and resolve to `writer.finalize()`'s path. Pages of 1000 are fetched as many at a time as
+   * the host's REST scheduler allows (at least `downloadConcurrency`; more when latency is
+   * high, within Binance's weight limit shared with every stream) and written in order; weight headers, 429 `Retry-After` and 418 bans are
    * honoured; network errors and 5xx retry. On failure or abort the writer is closed without
    * finalizing (no file) and the promise rejects with a MarketDataError.
    *
@@ -115,7 +116,13 @@ export class BinanceProvider implements Provider {
    *   onProgress: (current, total) => console.error(`${current}/${total}`) });
    */
   download(params: DownloadParams): Promise<string> {
-    return downloadKlines(this.rest, this.writer, params, this.config.downloadConcurrency);
+    // The window of pages in flight follows the host scheduler's bound (latency × the weight
+    // budget's rate); `downloadConcurrency` is its floor.
+    const scheduler = this.rest.scheduler;
+    const floor = this.config.downloadConcurrency;
+    return downloadKlines(this.rest, this.writer, params, () =>
+      Math.max(floor, scheduler.concurrency),
+    );
   }
 
   /**

@@ -1,6 +1,7 @@
-import { bucketStartMs, nextBucketStartMs } from '../../core/intervals.js';
 import type { Interval, MarketData } from '../../core/types.js';
 import type { BackfillPhase, StreamAdapter } from '../../stream/adapter.js';
+import { type BucketKeys, polygonBucketKeys } from './ny-calendar.js';
+import { MINUTE_MS } from './protocol.js';
 
 interface OpenBucket {
   startMs: number;
@@ -13,20 +14,29 @@ interface OpenBucket {
   volume: number;
 }
 
+/** An open bucket as the closer sees it. */
+export interface OpenBucketKey {
+  symbol: string;
+  startMs: number;
+  endMs: number;
+}
+
 /**
- * Builds bars of `interval` (≥ 1m) from a per-symbol, time-ordered stream of minute bars, in UTC
- * buckets: first open, last close, max high, min low, summed volume. Minutes without trades simply
- * do not contribute. A bucket is emitted once it is known to be over: a minute of a later bucket
- * arrives for that symbol, or {@link flushBefore} says every minute before a time has been seen.
+ * Builds bars of `interval` (≥ 1m) from a per-symbol, time-ordered stream of minute bars, in
+ * Polygon's buckets ({@link polygonBucketKeys}): first open, last close, max high, min low, summed
+ * volume. Minutes without trades simply do not contribute. A bucket is emitted once it is known
+ * to be over: its last minute arrives, a minute of a later bucket arrives for that symbol,
+ * {@link flushBefore} says every minute before a time has been seen, or {@link closeFromRest}
+ * replaces it with the venue's minutes once the venue's clock is past its end.
  */
 export class MinuteAggregator {
-  readonly #interval: Interval;
+  readonly #keys: BucketKeys;
   readonly #buckets = new Map<string, OpenBucket>();
   /** End of the last bucket emitted (or given up) per symbol: nothing before it is taken again. */
   readonly #closedUntilMs = new Map<string, number>();
 
   constructor(interval: Interval) {
-    this.#interval = interval;
+    this.#keys = polygonBucketKeys(interval);
   }
 
   /**
@@ -47,22 +57,81 @@ export class MinuteAggregator {
       if (minute.low < current.low) current.low = minute.low;
       current.close = minute.close;
       current.volume += minute.volume;
-      return undefined;
+      return this.#closeIfLast(minute.symbol, current);
     }
-    const startMs = bucketStartMs(this.#interval, minuteMs);
-    this.#buckets.set(minute.symbol, {
+    const startMs = this.#keys.start(minuteMs);
+    const opened: OpenBucket = {
       startMs,
-      endMs: nextBucketStartMs(this.#interval, startMs),
+      endMs: this.#keys.next(startMs),
       lastMinuteMs: minuteMs,
       open: minute.open,
       high: minute.high,
       low: minute.low,
       close: minute.close,
       volume: minute.volume,
-    });
-    if (!current) return undefined;
-    this.#closedUntilMs.set(minute.symbol, current.endMs);
-    return toBar(minute.symbol, current);
+    };
+    this.#buckets.set(minute.symbol, opened);
+    if (current) {
+      // The later minute proves the old bucket over; the new one cannot be complete as well
+      // unless it is one minute long, which local aggregation never builds.
+      this.#closedUntilMs.set(minute.symbol, current.endMs);
+      return toBar(minute.symbol, current);
+    }
+    return this.#closeIfLast(minute.symbol, opened);
+  }
+
+  /** A bucket whose last minute is in is complete: nothing later can add to it. */
+  #closeIfLast(symbol: string, bucket: OpenBucket): MarketData | undefined {
+    if (bucket.lastMinuteMs + MINUTE_MS < bucket.endMs) return undefined;
+    this.#buckets.delete(symbol);
+    this.#closedUntilMs.set(symbol, bucket.endMs);
+    return toBar(symbol, bucket);
+  }
+
+  /** The symbol's open (forming) bucket as a bar, if it has one. */
+  forming(symbol: string): MarketData | undefined {
+    const bucket = this.#buckets.get(symbol);
+    return bucket === undefined ? undefined : toBar(symbol, bucket);
+  }
+
+  /** Every open bucket. */
+  *open(): IterableIterator<OpenBucketKey> {
+    for (const [symbol, bucket] of this.#buckets) {
+      yield { symbol, startMs: bucket.startMs, endMs: bucket.endMs };
+    }
+  }
+
+  /**
+   * The venue's clock is past the end of `symbol`'s bucket at `startMs`: emit it from the
+   * venue's own `minutes` of it (REST; they include any whose live event is still on the way),
+   * or from what arrived live when REST had none. Undefined when that bucket is no longer open
+   * (a live minute closed it meanwhile).
+   */
+  closeFromRest(
+    symbol: string,
+    startMs: number,
+    minutes: readonly MarketData[],
+  ): MarketData | undefined {
+    const bucket = this.#buckets.get(symbol);
+    if (bucket === undefined || bucket.startMs !== startMs) return undefined;
+    let rebuilt: OpenBucket | undefined;
+    for (const minute of minutes) {
+      const t = minute.time.getTime();
+      if (t < bucket.startMs || t >= bucket.endMs) continue;
+      if (rebuilt === undefined) {
+        const { open, high, low, close, volume } = minute;
+        rebuilt = { ...bucket, lastMinuteMs: t, open, high, low, close, volume };
+        continue;
+      }
+      rebuilt.lastMinuteMs = t;
+      if (minute.high > rebuilt.high) rebuilt.high = minute.high;
+      if (minute.low < rebuilt.low) rebuilt.low = minute.low;
+      rebuilt.close = minute.close;
+      rebuilt.volume += minute.volume;
+    }
+    this.#buckets.delete(symbol);
+    this.#closedUntilMs.set(symbol, bucket.endMs);
+    return toBar(symbol, rebuilt ?? bucket);
   }
 
   /**
@@ -93,7 +162,7 @@ export class MinuteAggregator {
    */
   giveUpBucket(symbol: string, timeMs: number): void {
     this.#buckets.delete(symbol);
-    this.#closedUntilMs.set(symbol, nextBucketStartMs(this.#interval, timeMs));
+    this.#closedUntilMs.set(symbol, this.#keys.next(timeMs));
   }
 }
 
@@ -136,6 +205,47 @@ export class AggregationFlow {
 
   constructor(interval: Interval) {
     this.#aggregator = new MinuteAggregator(interval);
+  }
+
+  /** The venue's clock is at least this: the end of the newest minute seen. */
+  get venueSeenMs(): number {
+    return this.#watermarkMs + MINUTE_MS;
+  }
+
+  /** The symbol's forming bar (its open bucket), for `setOnFormingBar`. */
+  forming(symbol: string): MarketData | undefined {
+    return this.#aggregator.forming(symbol);
+  }
+
+  /**
+   * Open buckets that end by `venueMs` and may be closed by the venue's clock: not those of a
+   * symbol whose backfill is still coming out (its minutes are on the way).
+   */
+  dueBy(venueMs: number): OpenBucketKey[] {
+    const due: OpenBucketKey[] = [];
+    for (const bucket of this.#aggregator.open()) {
+      if (bucket.endMs <= venueMs && this.#eligible(bucket.symbol)) due.push(bucket);
+    }
+    return due;
+  }
+
+  /** The earliest end of an open bucket that {@link dueBy} would consider, if any. */
+  nextEndMs(): number | undefined {
+    let earliest: number | undefined;
+    for (const bucket of this.#aggregator.open()) {
+      if (!this.#eligible(bucket.symbol)) continue;
+      if (earliest === undefined || bucket.endMs < earliest) earliest = bucket.endMs;
+    }
+    return earliest;
+  }
+
+  /** See {@link MinuteAggregator.closeFromRest}. */
+  closeFromRest(
+    symbol: string,
+    startMs: number,
+    minutes: readonly MarketData[],
+  ): MarketData | undefined {
+    return this.#aggregator.closeFromRest(symbol, startMs, minutes);
   }
 
   /** True before the first minute: the caller may seed the first buckets from REST. */

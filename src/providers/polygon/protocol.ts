@@ -22,6 +22,11 @@ export const AGGS_PAGE_LIMIT = 50_000;
 export const FREE_TIER_REQUESTS_PER_MINUTE = 5;
 /** Our choice from §3.12: without Retry-After, wait one free-tier slot (12 s) after a 429. */
 export const RATE_LIMIT_FALLBACK_WAIT_MS = 60_000 / FREE_TIER_REQUESTS_PER_MINUTE;
+/**
+ * Our choice from §2.2 (limits are per minute): after a window this long without a 429, requests
+ * go at full speed again.
+ */
+export const RATE_LIMIT_WINDOW_MS = 60_000;
 /** Our choice: never wait longer than this for one 429, whatever Retry-After says. */
 export const RATE_LIMIT_MAX_WAIT_MS = 120_000;
 

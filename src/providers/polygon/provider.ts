@@ -11,6 +11,7 @@ import { MarketDataError, registerSecret, toMarketDataError } from '../../core/e
 import { bucketStartMs } from '../../core/intervals.js';
 import type {
   DownloadParams,
+  FormingBarListener,
   Interval,
   MarketData,
   MarketDataWriter,
@@ -20,11 +21,13 @@ import type {
 } from '../../core/types.js';
 import { runResilientStream } from '../../stream/engine.js';
 import { engineOptions } from '../../stream/engine-options.js';
+import { BucketCloser, type ClosedByClock } from './bucket-closer.js';
 import { downloadAggregates } from './download.js';
 import { AggregationFlow } from './minute-aggregator.js';
 import {
   DEFAULT_REST_BASE_URL,
   DELAYED_WS_BASE_URL,
+  MINUTE_MS,
   REALTIME_WS_BASE_URL,
   STOCKS_CLUSTER_PATH,
 } from './protocol.js';
@@ -51,6 +54,7 @@ export class PolygonProvider implements Provider {
   readonly #wsUrl: string;
   #writer: MarketDataWriter | undefined;
   #onStatus: StatusListener | undefined;
+  #onForming: FormingBarListener | undefined;
 
   /** Validates `options` (ConfigError naming the field; a missing key is `CONFIG_INVALID`). */
   constructor(options: PolygonStreamOptions) {
@@ -79,6 +83,16 @@ export class PolygonProvider implements Provider {
 
   setOnStatusChange(cb: StatusListener): void {
     this.#onStatus = cb;
+  }
+
+  /**
+   * For intervals above 1m: after each minute, `cb` gets the symbol's bucket so far (the local
+   * aggregation's open bucket), e.g. to draw the current candle. Polygon sends no forming minute
+   * or second, so `1m` and `1s` streams never call it. Never yielded, never written. `undefined`
+   * stops it.
+   */
+  setOnFormingBar(cb: FormingBarListener | undefined): void {
+    this.#onForming = cb;
   }
 
   #rest(): PolygonRest {
@@ -111,7 +125,10 @@ export class PolygonProvider implements Provider {
    * Closed bars of the configured symbols and interval, errors in-band (DESIGN §3). Each
    * (symbol, time) is yielded at most once per call, per symbol in increasing time; bars missed
    * while disconnected come from REST, in order, before newer live bars. Intervals above 1m are
-   * aggregated from minute bars and yielded once the bucket is over.
+   * aggregated from minute bars in Polygon's buckets (under a day UTC; `1d`, `1w`, `1M` New
+   * York midnight, Sunday and the 1st) and yielded once the bucket is over: at its last minute,
+   * or a few seconds after its end by the venue's clock (read from REST), even when no later
+   * minute comes (a quiet ticker after hours).
    */
   stream(signal?: AbortSignal): AsyncIterable<StreamResult> {
     return this.#stream(signal);
@@ -135,21 +152,47 @@ export class PolygonProvider implements Provider {
       maxCoolDownMs: config.reconnectMaxDelayMs,
       ...(flow ? { onBackfill: flow.onBackfill.bind(flow) } : {}),
     });
+    // The engine stops with our own signal, so a `break` here ends it even while its next item
+    // is still pending (racing it with the bucket closer leaves one outstanding).
+    const localAbort = linkedAbort(signal);
     const engine = runResilientStream(
       adapter,
       engineOptions(config, () => this.#onStatus),
-      signal,
+      flow === undefined ? signal : localAbort.signal,
     );
     if (flow === undefined) {
+      localAbort.release();
       yield* engine;
       return;
     }
-    const localAbort = linkedAbort(signal);
+    const closer = new BucketCloser(flow, rest, localAbort.signal);
+    const iterator = engine[Symbol.asyncIterator]();
+    let pending: Promise<{ item: IteratorResult<StreamResult> }> | undefined;
+    let closes: Promise<{ closed: ClosedByClock }> | undefined;
     try {
-      for await (const item of engine) {
+      for (;;) {
+        pending ??= iterator.next().then((item) => ({ item }));
+        closes ??= closer.next().then((closed) => ({ closed }));
+        const won = await Promise.race([pending, closes]);
+        if ('closed' in won) {
+          closes = undefined;
+          for (const error of won.closed.errors) {
+            yield [undefined, new MarketDataError(error.code, error.message, { fatal: false })];
+          }
+          for (const close of won.closed.closes) {
+            const bar = flow.closeFromRest(close.symbol, close.startMs, close.minutes);
+            if (bar) yield [bar, undefined];
+          }
+          closer.arm();
+          continue;
+        }
+        pending = undefined;
+        if (won.item.done) return;
+        const item = won.item.value;
         const [minute, error] = item;
         if (error) {
           yield item;
+          if (error.fatal) return;
           continue;
         }
         if (!flow.started) {
@@ -163,11 +206,18 @@ export class PolygonProvider implements Provider {
           if (localAbort.signal.aborted) return;
           for (const failure of failures) yield [undefined, failure];
         }
-        for (const bar of flow.onMinute(minute)) yield [bar, undefined];
+        closer.observe(minute.time.getTime() + MINUTE_MS);
+        const done = flow.onMinute(minute);
+        const forming = flow.forming(minute.symbol);
+        if (forming !== undefined) this.#onForming?.(forming);
+        for (const bar of done) yield [bar, undefined];
+        closer.arm();
       }
     } finally {
+      closer.stop();
       localAbort.abort();
       localAbort.release();
+      await iterator.return?.();
     }
   }
 

@@ -8,17 +8,18 @@ import {
   genericErrorBody,
   getJson,
   type JsonResponse,
-  type RequestGate,
 } from '../../http/request.js';
 import {
   AGGS_PAGE_LIMIT,
   type AggsResponse,
   type AggsResult,
   type PolygonErrorBody,
-  RATE_LIMIT_FALLBACK_WAIT_MS,
   RATE_LIMIT_MAX_WAIT_MS,
   REFERENCE_TICKER_PATH,
 } from './protocol.js';
+import { PolygonRateGate, type RatePacing } from './rate-gate.js';
+
+export { PolygonRateGate, type RatePacing } from './rate-gate.js';
 
 /** Our choice: first retry delay after a network error or 5xx; doubles per attempt (jitter). */
 const RETRY_INITIAL_DELAY_MS = 250;
@@ -33,6 +34,8 @@ export interface PolygonRestOptions {
   maxRetries: number;
   /** `limit` per request; the API maximum unless a test wants small pages. */
   pageLimit?: number;
+  /** 429 pacing (see {@link PolygonRateGate}); the defaults unless a test wants short windows. */
+  pacing?: RatePacing;
 }
 
 /** One page of aggregates: bars in `t` order, and where the next page is. */
@@ -53,11 +56,12 @@ export type AggsRangeEnd = number | string;
  */
 export class PolygonRest {
   readonly #options: PolygonRestOptions;
-  readonly #gate = new PolygonRateGate();
+  readonly #gate: PolygonRateGate;
   readonly #readErrorBody: ErrorBodyReader;
 
   constructor(options: PolygonRestOptions) {
     this.#options = options;
+    this.#gate = new PolygonRateGate(options.pacing);
     this.#readErrorBody = readPolygonErrorBody(options.feed);
   }
 
@@ -187,6 +191,47 @@ export class PolygonRest {
     }
   }
 
+  /**
+   * Bars of one range that had closed by the venue's clock: each page keeps the bars that ended
+   * (open + `barMs`) by its response's `Date` header, since Polygon may include the bar still
+   * forming. `venueNowMs` is the newest `Date` seen (the venue's clock, whole seconds).
+   */
+  async closedBars(
+    ticker: string,
+    multiplier: number,
+    timespan: Timespan,
+    fromMs: number,
+    toMs: number,
+    barMs: number,
+    signal: AbortSignal,
+  ): Promise<{ bars: MarketData[]; venueNowMs: number }> {
+    const bars: MarketData[] = [];
+    let venueNowMs = Number.NEGATIVE_INFINITY;
+    let url: URL | undefined = this.aggsUrl(ticker, multiplier, timespan, fromMs, toMs);
+    while (url !== undefined) {
+      const response = await this.#getJsonResponse(url, signal);
+      const dateMs = venueDateMs(response.headers);
+      if (dateMs > venueNowMs) venueNowMs = dateMs;
+      const page = parseAggsResponse(response.body, ticker, url);
+      for (const bar of page.bars) if (bar.time.getTime() + barMs <= dateMs) bars.push(bar);
+      const next: URL | undefined =
+        page.nextUrl === undefined ? undefined : this.#nextUrl(page.nextUrl);
+      if (next !== undefined && next.href === url.href) {
+        throw new MarketDataError(
+          'PROTOCOL',
+          `Polygon sent next_url equal to the page just read (${redactUrl(next)}); stopping to avoid a loop`,
+          { fatal: true },
+        );
+      }
+      url = next;
+    }
+    return { bars, venueNowMs };
+  }
+
+  async #getJson(url: URL, signal: AbortSignal): Promise<unknown> {
+    return (await this.#getJsonResponse(url, signal)).body;
+  }
+
   async #getJsonResponse(
     url: URL,
     signal: AbortSignal,
@@ -211,28 +256,13 @@ export class PolygonRest {
 }
 
 /**
- * The 429 gate shared by every request of one {@link PolygonRest} (the windows of a download
- * fetched side by side): a 429 holds all of them back, and a 429 without `Retry-After` means the
- * free tier (PROTOCOLS.md §3.12), so requests are spaced one free-tier slot apart from then on.
+ * The venue's clock from a response's `Date` header (PROTOCOLS.md §2.1: an HTTP date, whole
+ * seconds). Without a readable one, the local clock: the best left, and never ahead of a venue
+ * whose clock runs faster (a simulator).
  */
-export class PolygonRateGate implements RequestGate {
-  /** Local clock before which no request starts. */
-  #blockedUntilMs = 0;
-  #minSpacingMs = 0;
-  #nextSlotMs = 0;
-
-  /** Reserves the next slot: two requests asking at once get consecutive slots. */
-  delayMs(nowMs = Date.now()): number {
-    const startAtMs = Math.max(nowMs, this.#blockedUntilMs, this.#nextSlotMs);
-    this.#nextSlotMs = startAtMs + this.#minSpacingMs;
-    return startAtMs - nowMs;
-  }
-
-  onRateLimited(retryAfterMs: number | undefined, nowMs = Date.now()): void {
-    if (retryAfterMs === undefined) this.#minSpacingMs = RATE_LIMIT_FALLBACK_WAIT_MS;
-    const waitMs = Math.min(retryAfterMs ?? RATE_LIMIT_FALLBACK_WAIT_MS, RATE_LIMIT_MAX_WAIT_MS);
-    this.#blockedUntilMs = Math.max(this.#blockedUntilMs, nowMs + waitMs);
-  }
+export function venueDateMs(headers: Headers): number {
+  const parsed = Date.parse(headers.get('date') ?? '');
+  return Number.isFinite(parsed) ? parsed : Date.now();
 }
 
 /**

@@ -1,16 +1,17 @@
 // The Polygon side of the shared stream engine (PROTOCOLS.md §2.3): one socket, the handshake on
 // every (re)connect, frames -> bars, and REST backfill.
 
-import { sleep } from '../../core/abort.js';
 import type { MarketData } from '../../core/types.js';
 import type {
   BackfillPhase,
+  ConnectionPlan,
   HandshakeContext as EngineHandshake,
   FrameSink,
   StreamAdapter,
 } from '../../stream/adapter.js';
 import { parseFrame } from './frames.js';
 import { liveStatus, PolygonHandshake } from './handshake.js';
+import { MINUTE_MS, SECOND_MS } from './protocol.js';
 import type { PolygonRest } from './rest.js';
 
 /** What {@link createPolygonAdapter} needs. */
@@ -54,7 +55,8 @@ class PolygonAdapter implements StreamAdapter {
   // A malformed frame was seen; the next newer bar triggers a REST reconcile (see parse).
   #lossSuspected = false;
   #lossSuspectedAfterMs = 0;
-  #liveWaiters: (() => void)[] = [];
+  /** Newest window end (`e`) seen on any connection: the venue's clock is at least this. */
+  #venueSeenMs = Number.NEGATIVE_INFINITY;
   /** `max_connections` kicks since data last flowed. */
   #kicks = 0;
 
@@ -68,17 +70,23 @@ class PolygonAdapter implements StreamAdapter {
     return [{ id: 'polygon:stocks', url: this.#options.wsUrl, symbols: this.#options.tickers }];
   }
 
+  /**
+   * Another client holds the account's one connection (`max_connections`). Taking it back at
+   * once would kick that client, which reconnects and kicks us: back off longer with every kick.
+   * The wait comes before connecting, never on an open socket, where the server's
+   * `auth_timeout` would end it (PROTOCOLS.md §2.3).
+   */
+  connectDelayMs(_plan: ConnectionPlan): { delayMs: number; reason: string } {
+    if (this.#kicks === 0) return { delayMs: 0, reason: '' };
+    return {
+      delayMs: maxConnectionsCoolDownMs(this.#kicks, this.#options.maxCoolDownMs),
+      reason: `max_connections: another client took the key's connection (${this.#kicks} time(s)); cooling down before reconnecting`,
+    };
+  }
+
   async handshake(context: EngineHandshake): Promise<void> {
     const { apiKey, ev, tickers, feed } = this.#options;
     const handshake = new PolygonHandshake({ apiKey, ev, tickers, feed });
-    if (this.#kicks > 0) {
-      // Another client holds the account's one connection. Taking it back at once would kick
-      // that client, which reconnects and kicks us: back off longer with every kick.
-      await sleep(
-        maxConnectionsCoolDownMs(this.#kicks, this.#options.maxCoolDownMs),
-        context.signal,
-      );
-    }
     let subscribed = false;
     while (!handshake.ready) {
       const frame = await context.nextFrame(this.#options.handshakeTimeoutMs);
@@ -109,8 +117,8 @@ class PolygonAdapter implements StreamAdapter {
         this.#kicks = 0;
         if (this.#liveStartMs === undefined || startMs > this.#liveStartMs) {
           this.#liveStartMs = startMs;
-          if (this.#liveWaiters.length > 0) this.#wakeWaiters();
         }
+        if (item.endMs > this.#venueSeenMs) this.#venueSeenMs = item.endMs;
         if (this.#lossSuspected && startMs > this.#lossSuspectedAfterMs) {
           // Quiet minutes are normal here, so a bar lost in a malformed frame leaves no visible
           // gap: reconcile over REST up to this newer bar, which bounds whatever was lost.
@@ -135,52 +143,31 @@ class PolygonAdapter implements StreamAdapter {
 
   /**
    * Bars of `symbol` after `afterOpenMs` that closed while we were away. Polygon's REST may
-   * include the bar still forming, so the range ends at the newest bar the new socket has
-   * delivered (any ticker): that bar, and every one before it, is closed by the exchange's clock.
-   * Later bars arrive on the socket. Until the socket has delivered something we wait; nothing
-   * trading means nothing is missing yet either.
+   * include the bar still forming, so each response keeps only the bars closed by the venue's
+   * clock (its `Date` header), never by the first bar of the new socket: that can be a corrected
+   * re-send of an older minute (PROTOCOLS.md §2.3), and after hours there may be none at all.
+   * Bars that close later arrive on the socket (the engine calls this once it is live).
    */
   async backfill(symbol: string, afterOpenMs: number, signal: AbortSignal): Promise<MarketData[]> {
-    while (this.#liveStartMs === undefined) await this.#untilLiveBar(signal);
-    const boundMs = this.#liveStartMs;
-    const stepMs = this.#options.ev === 'A' ? 1000 : 60_000;
+    const stepMs = this.#options.ev === 'A' ? SECOND_MS : MINUTE_MS;
     const timespan = this.#options.ev === 'A' ? 'second' : 'minute';
-    const bars: MarketData[] = [];
-    if (boundMs > afterOpenMs) {
-      const fetched = await this.#options.rest.bars(
-        symbol,
-        1,
-        timespan,
-        afterOpenMs + stepMs,
-        boundMs,
-        signal,
-      );
-      for (const bar of fetched) {
-        const openMs = bar.time.getTime();
-        if (openMs > afterOpenMs && openMs <= boundMs) bars.push(bar);
-      }
-    }
-    return bars;
-  }
-
-  #untilLiveBar(signal: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => reject(signal.reason);
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#liveWaiters.push(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-    });
-  }
-
-  #wakeWaiters(): void {
-    const waiters = this.#liveWaiters;
-    this.#liveWaiters = [];
-    for (const wake of waiters) wake();
+    // Any bound past the venue's now will do: REST serves nothing after it.
+    const toMs = Math.max(Date.now(), this.#venueSeenMs) + BACKFILL_HORIZON_MS;
+    const { bars } = await this.#options.rest.closedBars(
+      symbol,
+      1,
+      timespan,
+      afterOpenMs + stepMs,
+      toMs,
+      stepMs,
+      signal,
+    );
+    return bars.filter((bar) => bar.time.getTime() > afterOpenMs);
   }
 }
+
+/** Our choice: how far past the newest known time a backfill's `to` reaches (a year). */
+const BACKFILL_HORIZON_MS = 366 * 86_400_000;
 
 /** Our choice: first cool-down after `max_connections`; doubles per kick, up to the cap. */
 export const MAX_CONNECTIONS_COOL_DOWN_MS = 5000;

@@ -89,9 +89,13 @@ export function polygonRest(ctx: PolygonRestContext): Pick<VenueHandlers, 'reque
         sendJson(res, 400, errors.badParam(err.detail));
       }
     },
-    failure(res: ServerResponse, status: FailStatus, retryAfterSec: number) {
+    failure(res: ServerResponse, status: FailStatus, retryAfterSec: number | undefined) {
+      setVenueDate(res, ctx.clock);
       if (status === 429 || status === 418) {
-        sendJson(res, status, errors.rateLimited(), { 'Retry-After': String(retryAfterSec) });
+        // PROTOCOLS.md §2.2: Retry-After on a Polygon 429 is undocumented; sent only when asked.
+        const headers: Record<string, string> =
+          retryAfterSec === undefined ? {} : { 'Retry-After': String(retryAfterSec) };
+        sendJson(res, status, errors.rateLimited(), headers);
       } else {
         sendJson(res, status, errors.server(status));
       }

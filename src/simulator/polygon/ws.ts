@@ -27,12 +27,16 @@ export interface PolygonWsContext {
   faults: Faults;
   stats: Stats;
   apiKey: string;
+  /** Real ms a new connection may take to authenticate before `auth_timeout` (PROTOCOLS.md §2.3). */
+  authTimeoutMs: number;
 }
 
 class PolygonConnection implements FaultTarget {
   silent = false;
   malformedLeft = 0;
   authenticated = false;
+  /** Set while the connection has not authenticated yet: sends `auth_timeout` when it fires. */
+  authTimer: NodeJS.Timeout | undefined;
   readonly subs = new Set<string>();
   #malformedSent = 0;
   constructor(readonly ws: WebSocket) {}
@@ -93,10 +97,11 @@ export function startPolygonWs(ctx: PolygonWsContext): PolygonWs {
     ev: 'AM' | 'A',
     windowMs: number,
     frames: Map<PolygonConnection, string[]>,
+    targets: Iterable<PolygonConnection> = connections,
   ) => {
     const minuteMs = Math.floor(windowMs / 60_000) * 60_000;
     const wanted = new Set<string>();
-    for (const conn of connections) {
+    for (const conn of targets) {
       if (!conn.authenticated || conn.silent) continue;
       for (const ticker of ctx.tickers) if (conn.wants(ev, ticker)) wanted.add(ticker);
     }
@@ -115,7 +120,7 @@ export function startPolygonWs(ctx: PolygonWsContext): PolygonWs {
         day = secondDay ?? bar;
       }
       const event = aggregateEvent(ev, ticker, p, bar, day);
-      for (const conn of connections) {
+      for (const conn of targets) {
         if (!conn.authenticated || !conn.wants(ev, ticker)) continue;
         let list = frames.get(conn);
         if (!list) {
@@ -127,8 +132,28 @@ export function startPolygonWs(ctx: PolygonWsContext): PolygonWs {
     }
   };
 
+  // A corrected re-send (faults.resendLate): the REST values of an older minute, in a frame of
+  // its own, to every subscribed connection.
+  const resendTo = (targets: Iterable<PolygonConnection>, minutesLate: number): void => {
+    const minuteMs = nextMinuteMs - 60_000 - minutesLate * 60_000;
+    const frames = new Map<PolygonConnection, string[]>();
+    broadcast('AM', minuteMs, frames, targets);
+    for (const [conn, events] of frames) conn.sendData(`[${events.join(',')}]`);
+  };
+
   const tick = (): void => {
     const nowMs = ctx.clock.now();
+    const pendingResend = ctx.faults.polygonResends.shift();
+    if (pendingResend !== undefined) {
+      const subscribed = [...connections].filter(
+        (c) => c.authenticated && c.subs.size > 0 && c.ws.readyState === c.ws.OPEN,
+      );
+      if (subscribed.length > 0) {
+        resendTo(subscribed, pendingResend);
+        return; // newer AM frames wait for the next tick, so the re-send arrives first
+      }
+      ctx.faults.polygonResends.unshift(pendingResend);
+    }
     const frames = new Map<PolygonConnection, string[]>();
     let windows = 0;
     for (; nextSecondMs + 1000 + SECOND_AGG_DELAY_MS <= nowMs; nextSecondMs += 1000) {
@@ -151,6 +176,8 @@ export function startPolygonWs(ctx: PolygonWsContext): PolygonWs {
     }
     const params = typeof message.params === 'string' ? message.params : '';
     if (message.action === 'auth') {
+      clearTimeout(conn.authTimer);
+      conn.authTimer = undefined;
       if (params !== ctx.apiKey) {
         // PROTOCOLS.md §2.3: auth_failed, then an abrupt close (no close frame).
         conn.ws.send(statusFrame('auth_failed', 'authentication failed'), () =>
@@ -206,7 +233,15 @@ export function startPolygonWs(ctx: PolygonWsContext): PolygonWs {
         ws.on('ping', (data) => {
           if (!conn.silent) ws.pong(data);
         });
+        // PROTOCOLS.md §2.3 `auth_timeout`: a socket that does not authenticate in time is closed.
+        conn.authTimer = setTimeout(() => {
+          conn.authTimer = undefined;
+          if (conn.authenticated) return;
+          conn.send(statusFrame('auth_timeout', 'No authentication request received.'));
+          conn.ws.close(1008, 'auth_timeout');
+        }, ctx.authTimeoutMs);
         ws.on('close', () => {
+          clearTimeout(conn.authTimer);
           connections.delete(conn);
           ctx.faults.unregister('polygon', conn);
           ctx.stats.connectionClosed('polygon');
@@ -219,7 +254,10 @@ export function startPolygonWs(ctx: PolygonWsContext): PolygonWs {
     },
     close() {
       clearInterval(timer);
-      for (const conn of connections) conn.ws.terminate();
+      for (const conn of connections) {
+        clearTimeout(conn.authTimer);
+        conn.ws.terminate();
+      }
       wss.close();
     },
   };

@@ -35,7 +35,7 @@ describe('MinuteAggregator', () => {
     expect(aggregator.add(minute('AAPL', 0, 10, 11, 9, 10.5, 100))).toBeUndefined();
     expect(aggregator.add(minute('AAPL', 1, 10.5, 12, 10, 11, 50))).toBeUndefined();
     // minute 2 had no trades: nothing arrives, nothing is invented
-    expect(aggregator.add(minute('AAPL', 4, 11, 11.5, 8.5, 9, 25))).toBeUndefined();
+    expect(aggregator.add(minute('AAPL', 3, 11, 11.5, 8.5, 9, 25))).toBeUndefined();
     const done = aggregator.add(minute('AAPL', 5, 9, 9, 9, 9, 1));
     expect(done).toEqual({
       id: '',
@@ -62,7 +62,7 @@ describe('MinuteAggregator', () => {
   it('flushes buckets that the watermark shows are over, and skips empty buckets', () => {
     const aggregator = new MinuteAggregator('1h');
     aggregator.add(minute('AAPL', 0, 1, 2, 0.5, 1.5, 10));
-    aggregator.add(minute('MSFT', 59, 3, 3, 3, 3, 3));
+    aggregator.add(minute('MSFT', 58, 3, 3, 3, 3, 3));
     expect(aggregator.flushBefore(T0 + 59 * MIN)).toEqual([]);
     const flushed = aggregator.flushBefore(T0 + 60 * MIN);
     expect(flushed.map((bar) => bar.symbol).sort()).toEqual(['AAPL', 'MSFT']);
@@ -72,16 +72,51 @@ describe('MinuteAggregator', () => {
     expect(aggregator.flushBefore(T0 + 240 * MIN)[0]?.time).toEqual(new Date(T0 + 180 * MIN));
   });
 
-  it('aligns weeks on Monday and months on the 1st (UTC)', () => {
+  it('keys days, weeks and months as Polygon does: New York midnight, Sunday, the 1st (ET)', () => {
+    const daily = new MinuteAggregator('1d');
+    // 2024-03-06 01:00 UTC is still March 5 in New York.
+    daily.add({ ...minute('AAPL', 0, 1, 1, 1, 1, 1), time: new Date(Date.UTC(2024, 2, 6, 1)) });
+    expect(daily.flushBefore(Date.UTC(2024, 2, 6, 4, 59))).toEqual([]);
+    expect(daily.flushBefore(Date.UTC(2024, 2, 6, 5))[0]?.time).toEqual(
+      new Date(Date.UTC(2024, 2, 5, 5)),
+    );
     const weekly = new MinuteAggregator('1w');
     weekly.add({ ...minute('AAPL', 0, 1, 1, 1, 1, 1), time: new Date(Date.UTC(2024, 2, 6, 15)) });
     const week = weekly.flushBefore(Date.UTC(2024, 2, 11));
-    expect(week[0]?.time).toEqual(new Date(Date.UTC(2024, 2, 4)));
+    expect(week[0]?.time).toEqual(new Date(Date.UTC(2024, 2, 3, 5))); // Sunday 00:00 EST
     const monthly = new MinuteAggregator('1M');
-    monthly.add({ ...minute('AAPL', 0, 1, 1, 1, 1, 1), time: new Date(Date.UTC(2024, 1, 29, 15)) });
-    expect(monthly.flushBefore(Date.UTC(2024, 2, 1))[0]?.time).toEqual(
-      new Date(Date.UTC(2024, 1, 1)),
+    monthly.add({ ...minute('AAPL', 0, 1, 1, 1, 1, 1), time: new Date(Date.UTC(2024, 2, 1, 3)) });
+    // March 1 03:00 UTC is February 29 in New York: February's bar, keyed 1 Feb 00:00 EST.
+    expect(monthly.flushBefore(Date.UTC(2024, 2, 1, 5))[0]?.time).toEqual(
+      new Date(Date.UTC(2024, 1, 1, 5)),
     );
+  });
+
+  it('closes a bucket at its last minute, without waiting for a later one', () => {
+    const aggregator = new MinuteAggregator('5m');
+    aggregator.add(minute('AAPL', 1, 1, 2, 1, 2, 1));
+    expect(aggregator.forming('AAPL')).toMatchObject({ time: new Date(T0), close: 2 });
+    expect(aggregator.add(minute('AAPL', 4, 2, 3, 2, 3, 1))).toMatchObject({
+      time: new Date(T0),
+      open: 1,
+      close: 3,
+      volume: 2,
+    });
+    expect(aggregator.forming('AAPL')).toBeUndefined();
+  });
+
+  it('closes a bucket from the venue’s REST minutes, unless a live minute closed it first', () => {
+    const aggregator = new MinuteAggregator('5m');
+    aggregator.add(minute('AAPL', 1, 1, 2, 1, 2, 1));
+    const rest = [minute('AAPL', 1, 1, 2, 1, 2, 1), minute('AAPL', 3, 2, 5, 2, 4, 7)];
+    expect(aggregator.closeFromRest('AAPL', T0 + 5 * MIN, rest)).toBeUndefined(); // not that bucket
+    expect(aggregator.closeFromRest('AAPL', T0, rest)).toMatchObject({
+      high: 5,
+      close: 4,
+      volume: 8,
+    });
+    expect(aggregator.closeFromRest('AAPL', T0, rest)).toBeUndefined(); // already emitted
+    expect(aggregator.add(minute('AAPL', 4, 9, 9, 9, 9, 9))).toBeUndefined(); // late: ignored
   });
 });
 
@@ -127,8 +162,8 @@ describe('AggregationFlow', () => {
     flow.onBackfill('MSFT', 'done');
     early.push(...flow.onMinute(minute('MSFT', 10, 5, 5, 5, 5, 5)));
     expect(early.map((b) => b.symbol)).toEqual(['MSFT', 'MSFT']); // not AAPL: minutes 1–4 pending
-    expect(flow.onMinute(minute('AAPL', 3, 2, 9, 0.5, 2, 2))).toEqual([]);
-    expect(flow.onMinute(minute('AAPL', 4, 2, 2, 2, 3, 3))).toEqual([]);
+    expect(flow.onMinute(minute('AAPL', 2, 2, 9, 0.5, 2, 2))).toEqual([]);
+    expect(flow.onMinute(minute('AAPL', 3, 2, 2, 2, 3, 3))).toEqual([]);
     flow.onBackfill('AAPL', 'done');
     // Caught up: the next minute from anyone flushes AAPL's complete bucket, even an older one.
     const flushed = flow.onMinute(minute('MSFT', 10, 5, 5, 5, 5, 5));
