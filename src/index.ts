@@ -1,4 +1,25 @@
 export {
+  type BusConnectionOptions,
+  parseServers,
+} from './bus/connection.js';
+export { JetStreamProvider } from './bus/jetstream-provider.js';
+export { type PublishOptions, type PublishSummary, publishStream } from './bus/publish.js';
+export type { PublishOutcome } from './bus/publish-lane.js';
+export {
+  runStoreService,
+  type StoreServiceOptions,
+  type StoreServiceSummary,
+  storeDurableName,
+} from './bus/store-service.js';
+export type { Replicas } from './bus/stream-setup.js';
+export {
+  barMessageId,
+  barSubject,
+  decodeSymbolToken,
+  encodeSymbolToken,
+  STREAM_NAME,
+} from './bus/subjects.js';
+export {
   type ClientDownloadParams,
   MarketDataClient,
   type MarketDataClientConfig,
@@ -8,6 +29,10 @@ export {
   type BinanceDownloadConfig,
   type BinanceStreamConfig,
   type BinanceStreamOptions,
+  BUS_SYMBOL_PATTERN,
+  type JetStreamDownloadConfig,
+  type JetStreamStreamConfig,
+  type JetStreamStreamOptions,
   POLYGON_TICKER_PATTERN,
   type PolygonDownloadConfig,
   type PolygonStreamConfig,

@@ -36,6 +36,11 @@ export interface DownloadOptions extends CommonOptions {
  */
 export async function downloadCommand(options: DownloadOptions, io: CliIo): Promise<void> {
   const name = providerName(options.provider);
+  if (name === 'jetstream') {
+    throw new UsageError(
+      'download reads from venues; to replay bars from the bus use JetStreamProvider.download() or `argo-market store`',
+    );
+  }
   const list = options.symbols ?? options.ticker;
   if (list === undefined) {
     throw new UsageError("required option '--symbols <list>' (or --ticker) not specified");

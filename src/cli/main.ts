@@ -11,6 +11,7 @@ import { providersCommand, schemaCommand } from './info.js';
 import { lsCommand } from './ls.js';
 import { singleOption, withExamples } from './options.js';
 import { simulateCommand } from './simulate.js';
+import { storeCommand } from './store.js';
 import { streamCommand } from './stream.js';
 import { syncCommand } from './sync.js';
 
@@ -134,6 +135,18 @@ function registerStream({ program, io, single, dataCommand }: Registry): void {
     )
     .option('--json', 'one JSON object per line instead of the text format')
     .option('--dataset <dir>', 'append closed bars to a sync dataset (syncing its gap first)')
+    // NATS JetStream bus (DESIGN §9): collector (--publish) and consumer (--provider jetstream).
+    .option(
+      '--publish <servers>',
+      'also publish every bar to JetStream: nats://h1:4222,nats://h2:4222',
+    )
+    .option('--replicas <n>', 'replicas of ARGO_BARS when --publish creates it: 1 or 3')
+    .option('--servers <list>', 'with --provider jetstream: the NATS servers to read from')
+    .option('--venue <name>', 'with --provider jetstream: whose bars (binance, polygon)')
+    .option('--durable <name>', 'with --provider jetstream: resume where this name stopped')
+    .option('--from <date>', 'with --provider jetstream: start at this bar time')
+    .option('--nats-token <token>', 'NATS token (default: env NATS_TOKEN)')
+    .option('--nats-creds <file>', 'NATS .creds file (default: env NATS_CREDS)')
     .action(async (options) => streamCommand({ ...program.opts(), ...options }, io));
   withExamples(
     command,
@@ -179,6 +192,26 @@ function registerLs({ program, io, single }: Registry): void {
     .option('--json', 'print JSON')
     .action(async (options) => lsCommand(options, io));
   withExamples(command, 'argo-market ls --data data', 'argo-market ls --data data --json');
+}
+
+function registerStore({ program, io }: Registry): void {
+  const command = program
+    .command('store')
+    .description('store the bus bars of a venue and interval into Parquet (acked once durable)')
+    .requiredOption('--servers <list>', 'NATS servers, e.g. nats://h1:4222,nats://h2:4222')
+    .requiredOption('--venue <name>', 'whose bars (binance, polygon)')
+    .requiredOption('--interval <interval>', `one of ${INTERVALS.join(' ')}`)
+    .option('--symbols <list>', 'only these symbols (default: all)')
+    .requiredOption('--out <dir>', 'directory of stream_data_{venue}_{interval}.parquet')
+    .option('--durable <name>', 'durable consumer name (default argo-store-{venue}-{interval})')
+    .option('--from <date>', 'a new durable starts at this bar time (default: new bars)')
+    .option('--nats-token <token>', 'NATS token (default: env NATS_TOKEN)')
+    .option('--nats-creds <file>', 'NATS .creds file (default: env NATS_CREDS)')
+    .action(async (options) => storeCommand({ ...program.opts(), ...options }, io));
+  withExamples(
+    command,
+    'argo-market store --servers nats://h1:4222,nats://h2:4222,nats://h3:4222 --venue binance --interval 1m --out data',
+  );
 }
 
 function registerChart({ program, io }: Registry): void {
@@ -249,6 +282,7 @@ const COMMANDS: ((registry: Registry) => void)[] = [
   registerChart,
   registerSync,
   registerLs,
+  registerStore,
 ];
 
 /** Runs `argo-market` with `argv` (without node and script) and resolves to the exit code. */

@@ -4,6 +4,7 @@ import { isDatasetProvider } from '../dataset/layout.js';
 import { LiveDataset } from '../dataset/live.js';
 import { createProvider, parseStreamConfig } from '../registry.js';
 import { StreamingDuckDBWriter } from '../writers/streaming-duckdb-writer.js';
+import { type BusStreamOptions, busStreamCommand } from './bus-stream.js';
 import {
   abortOnSignals,
   type CliIo,
@@ -52,7 +53,12 @@ export interface StreamOptions extends CommonOptions {
  * on stderr. Ctrl-C, SIGTERM, SIGHUP or a closed stdout close the sockets, finalize `--out` with
  * every bar received and exit 0. A fatal stream error exits 1.
  */
-export async function streamCommand(options: StreamOptions, io: CliIo): Promise<void> {
+export async function streamCommand(
+  options: StreamOptions & BusStreamOptions,
+  io: CliIo,
+): Promise<void> {
+  // NATS JetStream bus (DESIGN §9): `--provider jetstream` reads it, `--publish` feeds it.
+  if (options.provider === 'jetstream' || options.publish) return busStreamCommand(options, io);
   const name = providerName(options.provider);
   const symbols = options.symbols
     .split(',')
