@@ -223,6 +223,7 @@ function registerChart({ program, io }: Registry): void {
     .option('--interval <interval>', `one of ${INTERVALS.join(' ')}`)
     .option('--history <bars>', 'closed bars of history to draw first', '300')
     .option('--file <path>', 'draw this Parquet file (a download or a stream store) instead')
+    .option('--data <dir>', 'draw the history from this sync dataset (the venue fills the rest)')
     .option('--port <port>', 'port on 127.0.0.1 (default: a free one)')
     .option('--api-key <key>', 'Polygon API key (default: env POLYGON_API_KEY)')
     .option('--simulate', 'run against the embedded exchange simulator (no network, no key)')
