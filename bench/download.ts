@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MarketData, MarketDataWriter } from '../src/core/types.js';
+import { schedulerHost, sharedRestScheduler } from '../src/http/rest-scheduler.js';
 import { BinanceProvider } from '../src/providers/binance/provider.js';
 import { startSimulator } from '../src/simulator/index.js';
 import type { Bench, BenchRow } from './report.js';
@@ -32,20 +33,29 @@ const END = new Date(Date.UTC(2024, 0, 15)); // 14 days of 1m bars = 20,161 bars
 
 /**
  * Download throughput (bars/s) through `BinanceProvider.download` with 50 ms injected REST
- * latency: our concurrent paging (`downloadConcurrency` 4, the default) against sequential
- * paging (concurrency 1) in the same run, same simulator.
+ * latency: our paging (the host scheduler's adaptive window) against sequential paging (a
+ * second simulator whose host scheduler allows one request at a time) in the same run; then
+ * the weight-limited ceiling rows ({@link ceilingRows}).
  */
 export const downloadBench: Bench = async () => {
   const sim = await startSimulator({ seed: 3, speed: 1, start: Date.UTC(2024, 5, 1) });
+  const sequentialSim = await startSimulator({ seed: 3, speed: 1, start: Date.UTC(2024, 5, 1) });
+  sharedRestScheduler(schedulerHost(sequentialSim.binance.restUrl), {
+    windows: [{ limit: 6000, windowMs: 60_000 }],
+    maxConcurrency: 1,
+    minConcurrency: 1,
+  });
   const dir = mkdtempSync(join(tmpdir(), 'argo-bench-'));
   try {
     sim.faults.setRestLatency(LATENCY_MS, 'binance');
+    sequentialSim.faults.setRestLatency(LATENCY_MS, 'binance');
     const run = async (concurrency: number): Promise<{ barsPerSec: number; bars: number }> => {
+      const venue = concurrency === 1 ? sequentialSim : sim;
       const provider = new BinanceProvider({
         symbols: ['BTCUSDT'],
         interval: '1m',
-        restBaseUrl: sim.binance.restUrl,
-        wsBaseUrl: sim.binance.wsUrl,
+        restBaseUrl: venue.binance.restUrl,
+        wsBaseUrl: venue.binance.wsUrl,
         downloadConcurrency: concurrency,
       });
       const writer = new CountingWriter(join(dir, `c${concurrency}.json`));
@@ -66,7 +76,7 @@ export const downloadBench: Bench = async () => {
     const concurrent = await run(4);
     const row: BenchRow = {
       name: 'download: Binance klines paging',
-      workload: `${concurrent.bars} 1m bars (${Math.ceil(concurrent.bars / 1000)} pages of 1000), ${LATENCY_MS} ms injected REST latency, concurrency 4`,
+      workload: `${concurrent.bars} 1m bars (${Math.ceil(concurrent.bars / 1000)} pages of 1000), ${LATENCY_MS} ms injected REST latency, adaptive concurrency (floor 4)`,
       value: concurrent.barsPerSec,
       baseline: 'sequential paging, concurrency 1',
       baselineValue: sequential.barsPerSec,
@@ -74,9 +84,98 @@ export const downloadBench: Bench = async () => {
       ratio: concurrent.barsPerSec / sequential.barsPerSec,
       ratioMeaning: 'faster',
     };
-    return [row];
+    return [row, ...(await ceilingRows())];
+  } finally {
+    await sim.close();
+    await sequentialSim.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+
+/** Simulator speed and weight limit of the ceiling rows: a 60 s window lasts 6 real s. */
+const CEILING_SPEED = 10;
+const CEILING_LIMIT = 600;
+const WINDOWS = 3;
+
+/**
+ * Issue 16 point 5: downloads at the venue's ceiling. The weight limit (here 600 per simulated
+ * minute, so a window lasts 6 real s; klines weight 2 per 1,000-bar page) caps bars/s at
+ * `limit / 2 × 1000` per window. One download spanning about three windows, then four symbols
+ * at once sharing the host's one budget, both at 50 ms injected latency, against that ceiling;
+ * the 429s the simulator had to send are counted in the workload (expected 0).
+ */
+async function ceilingRows(): Promise<BenchRow[]> {
+  const sim = await startSimulator({
+    seed: 5,
+    speed: CEILING_SPEED,
+    start: Date.UTC(2025, 0, 1),
+    binanceWeightLimit: CEILING_LIMIT,
+    binanceSymbols: ['BTCUSDT', 'ETHUSDT', 'BNBUSDT', 'SOLUSDT'],
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'argo-bench-'));
+  try {
+    sim.faults.setRestLatency(LATENCY_MS, 'binance');
+    // The venue counts its minute on its (accelerated) clock; so does the scheduler.
+    const scheduler = sharedRestScheduler(schedulerHost(sim.binance.restUrl), {
+      windows: [{ limit: CEILING_LIMIT, windowMs: 60_000 }],
+      clock: sim.clock,
+    });
+    const windowRealS = 60 / CEILING_SPEED;
+    const ceilingBarsPerSec = ((CEILING_LIMIT / 2) * 1000) / windowRealS;
+    const pages = Math.round((WINDOWS * CEILING_LIMIT) / 2);
+    const endMs = Date.UTC(2024, 11, 31);
+    const download = async (symbol: string, pageCount: number): Promise<number> => {
+      const provider = new BinanceProvider({
+        symbols: [symbol],
+        interval: '1m',
+        restBaseUrl: sim.binance.restUrl,
+        wsBaseUrl: sim.binance.wsUrl,
+      });
+      const writer = new CountingWriter(join(dir, `${symbol}.json`));
+      provider.configWriter(writer);
+      await provider.download({
+        ticker: symbol,
+        startDate: new Date(endMs - pageCount * 1000 * 60_000 + 60_000),
+        endDate: new Date(endMs),
+        multiplier: 1,
+        timespan: 'minute',
+      });
+      return writer.rows;
+    };
+    const measure = async (symbols: string[]) => {
+      const refusedBefore = sim.stats.rateLimitRefusals(429, 'binance');
+      const startedMs = performance.now();
+      const bars = await Promise.all(
+        symbols.map((s) => download(s, Math.round(pages / symbols.length))),
+      );
+      const seconds = (performance.now() - startedMs) / 1000;
+      const total = bars.reduce((a, b) => a + b, 0);
+      const refused = sim.stats.rateLimitRefusals(429, 'binance') - refusedBefore;
+      const peak = scheduler.stats.peakInFlight;
+      return { barsPerSec: total / seconds, total, seconds, refused, peak };
+    };
+    const one = await measure(['BTCUSDT']);
+    const four = await measure(['ETHUSDT', 'BNBUSDT', 'SOLUSDT', 'BTCUSDT']);
+    const row = (name: string, m: typeof one, what: string): BenchRow => ({
+      name,
+      workload: `${what}: ${m.total} 1m bars in ${m.seconds.toFixed(1)} s (about ${WINDOWS} weight windows of ${windowRealS} s), ${LATENCY_MS} ms injected latency, weight limit ${CEILING_LIMIT}/min (= 6,000 per real minute), ${m.refused} × 429, peak ${m.peak} requests in flight`,
+      value: m.barsPerSec,
+      baseline: `weight-limited ceiling (${CEILING_LIMIT / 2} pages of 1000 per window)`,
+      baselineValue: ceilingBarsPerSec,
+      unit: 'bars/s',
+      ratio: m.barsPerSec / ceilingBarsPerSec,
+      ratioMeaning: 'of the ceiling (goal ≥ 0.9)',
+    });
+    return [
+      row('download: at the weight ceiling, 1 symbol', one, 'one download'),
+      row(
+        'download: at the weight ceiling, 4 symbols at once',
+        four,
+        'four downloads sharing one budget',
+      ),
+    ];
   } finally {
     await sim.close();
     rmSync(dir, { recursive: true, force: true });
   }
-};
+}

@@ -2,6 +2,7 @@
 // table, and bench/results.json. Each row compares with a baseline measured in the same run.
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import { datasetBench } from './dataset.js';
 import { downloadBench } from './download.js';
 import { enduranceBench } from './endurance.js';
 import { type Bench, type BenchRow, formatTable } from './report.js';
@@ -17,6 +18,7 @@ const benches: [string, Bench][] = [
   ['storage', storageBench],
   ['scale', scaleBench],
   ['endurance', enduranceBench],
+  ['dataset', datasetBench],
 ];
 const only = process.argv.slice(2);
 const rows: BenchRow[] = [];
@@ -33,5 +35,16 @@ process.stdout.write(
 );
 await writeFile(
   new URL('results.json', import.meta.url).pathname.replace('/dist-bench/bench/', '/bench/'),
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, seconds, rows }, null, 2)}\n`,
+  `${JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      node: process.version,
+      // Every row's `workload` says what it measured; the machine says where.
+      machine: { cores: cpus().length, cpu: cpus()[0]?.model, platform: process.platform },
+      seconds,
+      rows,
+    },
+    null,
+    2,
+  )}\n`,
 );

@@ -3,13 +3,18 @@ import { runSoak } from './soak.js';
 // `npm run soak [-- --minutes N]`: exit 1 on any lost, duplicated or wrong bar.
 const minutesArg = process.argv.indexOf('--minutes');
 const minutes = minutesArg >= 0 ? Number(process.argv[minutesArg + 1]) : 5;
-if (!(minutes > 0)) {
-  process.stderr.write('usage: npm run soak -- [--minutes N] (N > 0)\n');
+const symbolsArg = process.argv.indexOf('--symbols');
+const symbols = symbolsArg >= 0 ? Number(process.argv[symbolsArg + 1]) : 50;
+if (!(minutes > 0) || !(Number.isInteger(symbols) && symbols > 0)) {
+  process.stderr.write('usage: npm run soak -- [--minutes N] [--symbols S] (N > 0, S ≥ 1)\n');
   process.exit(2);
 }
-process.stdout.write(`soak: ${minutes} min, 2 providers x 50 symbols, random faults every ~3 s\n`);
+process.stdout.write(
+  `soak: ${minutes} min, Binance ${symbols} symbols (combined, weight limit 6000/min), Polygon ${Math.min(symbols, 500)} tickers, random faults every ~3 s (reconnect storms included)\n`,
+);
 const report = await runSoak({
   durationMs: minutes * 60_000,
+  symbols,
   log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
 });
 process.stdout.write(`faults injected: ${JSON.stringify(report.faults)}\n`);
@@ -18,5 +23,8 @@ for (const v of report.venues) {
     `${v.provider}: bars ${v.bars}, stored ${v.stored}, lost ${v.lost}, duplicated ${v.duplicated}, wrong values ${v.wrongValues}, out of order ${v.outOfOrder}, reconnects ${v.reconnects}, non-fatal errors ${v.nonFatalErrors}${v.fatalError ? `, FATAL ${v.fatalError}` : ''}\n`,
   );
 }
+process.stdout.write(
+  `Binance weight limit: ${report.rateLimited.status429} × 429, ${report.rateLimited.status418} × 418\n`,
+);
 process.stdout.write(`peak RSS ${report.peakRssMb} MB\n${report.ok ? 'PASS' : 'FAIL'}\n`);
 process.exitCode = report.ok ? 0 : 1;

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Interval, MarketData, Provider } from '../src/core/types.js';
+import { schedulerHost, sharedRestScheduler } from '../src/http/rest-scheduler.js';
 import { BinanceProvider } from '../src/providers/binance/provider.js';
 import { PolygonProvider } from '../src/providers/polygon/provider.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
@@ -11,7 +12,7 @@ import { StreamingDuckDBWriter } from '../src/writers/streaming-duckdb-writer.js
 /** Options of {@link runSoak}. */
 export interface SoakOptions {
   durationMs: number;
-  /** Symbols per provider (default 50). */
+  /** Binance symbols (default 50); Polygon gets as many, at most 500. */
   symbols?: number;
   /** Simulator clock speed (default 300: a 1m bar closes every 0.2 s). */
   speed?: number;
@@ -41,11 +42,17 @@ export interface SoakReport {
   faults: Record<string, number>;
   venues: SoakVenueReport[];
   peakRssMb: number;
+  /** Requests Binance's weight limit refused (429) and bans (418): both must stay 0. */
+  rateLimited: { status429: number; status418: number };
   ok: boolean;
 }
 
 const INTERVAL: Interval = '1m';
-const FAULTS = ['drop', 'refuse', 'silence', 'malformed', 'http429', 'http5xx'] as const;
+const FAULTS = ['drop', 'refuse', 'silence', 'malformed', 'http429', 'http5xx', 'rotate'] as const;
+/** Our choice: at this many symbols the soak becomes a scale run (real-time update rate). */
+const SCALE_SYMBOLS = 200;
+/** Polygon tickers in a scale run at most (issue 14 point 9). */
+const MAX_POLYGON_TICKERS = 500;
 type FaultName = (typeof FAULTS)[number];
 
 /**
@@ -56,13 +63,23 @@ type FaultName = (typeof FAULTS)[number];
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const log = options.log ?? (() => {});
   const symbolCount = options.symbols ?? 50;
+  const tickerCount = Math.min(symbolCount, MAX_POLYGON_TICKERS);
   const seed = options.seed ?? 42;
   const sim = await startSimulator({
     seed,
     speed: options.speed ?? 300,
     start: Date.UTC(2024, 2, 5, 15, 0), // a Tuesday, US market hours: Polygon trades most minutes
     generatedBinanceSymbols: symbolCount,
-    polygonTickers: Array.from({ length: symbolCount }, (_, i) => tickerName(i)),
+    polygonTickers: Array.from({ length: tickerCount }, (_, i) => tickerName(i)),
+    // Binance's real weight limit (PROTOCOLS.md §1.3), stated so the soak always runs at it.
+    binanceWeightLimit: 6000,
+    // At scale, in-progress updates at the venue's real-time rate, not `speed` times it.
+    ...(symbolCount > SCALE_SYMBOLS ? { binanceUpdateFloorMs: 2000 } : {}),
+  });
+  // The venue counts its weight minute on its own (accelerated) clock; so does the scheduler.
+  sharedRestScheduler(schedulerHost(sim.binance.restUrl), {
+    windows: [{ limit: 6000, windowMs: 60_000 }],
+    clock: sim.clock,
   });
   const dataDir = await mkdtemp(join(tmpdir(), 'argo-soak-'));
   const faults: Record<string, number> = {};
@@ -88,7 +105,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     ...resilience,
   });
   const polygon = new PolygonProvider({
-    symbols: Array.from({ length: symbolCount }, (_, i) => tickerName(i)),
+    symbols: Array.from({ length: tickerCount }, (_, i) => tickerName(i)),
     interval: INTERVAL,
     apiKey: sim.polygon.apiKey,
     restBaseUrl: sim.polygon.restUrl,
@@ -106,17 +123,30 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       consume('polygon', polygon, sim, dataDir, stop.signal, log),
     ]);
     await faultLoop;
-    const ok = venues.every(
-      (v) =>
-        v.lost === 0 &&
-        v.duplicated === 0 &&
-        v.wrongValues === 0 &&
-        v.outOfOrder === 0 &&
-        v.fatalError === undefined &&
-        v.bars > 0 &&
-        v.stored === v.bars,
-    );
-    return { faults, venues, peakRssMb: Math.round(peakRssBytes / 2 ** 20), ok };
+    const rateLimited = {
+      status429: sim.stats.rateLimitRefusals(429, 'binance'),
+      status418: sim.stats.rateLimitRefusals(418, 'binance'),
+    };
+    const ok =
+      rateLimited.status429 === 0 &&
+      rateLimited.status418 === 0 &&
+      venues.every(
+        (v) =>
+          v.lost === 0 &&
+          v.duplicated === 0 &&
+          v.wrongValues === 0 &&
+          v.outOfOrder === 0 &&
+          v.fatalError === undefined &&
+          v.bars > 0 &&
+          v.stored === v.bars,
+      );
+    return {
+      faults,
+      venues,
+      peakRssMb: Math.round(peakRssBytes / 2 ** 20),
+      rateLimited,
+      ok,
+    };
   } finally {
     clearTimeout(stopTimer);
     clearInterval(memoryTimer);
@@ -302,6 +332,10 @@ async function injectFaults(
         break;
       case 'http5xx':
         sim.faults.failHttp(2, random() < 0.5 ? 500 : 503, { venue });
+        break;
+      case 'rotate':
+        // A reconnect storm: every Binance socket is replaced at once (each symbol backfills).
+        sim.faults.serverShutdown('binance');
         break;
     }
   }

@@ -6,6 +6,7 @@ import type { MarketData } from '../src/core/types.js';
 import { DuckDBWriter } from '../src/writers/duckdb-writer.js';
 import { MARKET_DATA_COLUMNS_SQL } from '../src/writers/parquet-schema.js';
 import { StreamingDuckDBWriter } from '../src/writers/streaming-duckdb-writer.js';
+import { downloadWriterRows } from './download-writer.js';
 import type { Bench, BenchRow } from './report.js';
 
 /** Rows per download run (both the appender and the INSERT-per-row baseline). */
@@ -20,6 +21,10 @@ const LARGE_STORE_ROWS = 1_000_000;
 const TIMED_WRITES = 600;
 /** Short enough that background exports of the 1M-row store run while writes are timed. */
 const REFRESH_INTERVAL_MS = 500;
+/** Concurrent writers for the group-commit row: 1,000 symbols closing the same second. */
+const CONCURRENT_WRITERS = 1000;
+/** Rounds of CONCURRENT_WRITERS writes each. */
+const CONCURRENT_ROUNDS = 20;
 
 const BASE_MS = Date.UTC(2020, 0, 1);
 
@@ -47,6 +52,8 @@ export const storageBench: Bench = async () => {
     const insertRowsPerSec = await preparedInsertRowsPerSec();
     const small = await streamingWriteLatency(join(dir, 'small'), SMALL_STORE_ROWS);
     const large = await streamingWriteLatency(join(dir, 'large'), LARGE_STORE_ROWS);
+    const commitMs = await oneRowCommitMs(join(dir, 'commit.duckdb'));
+    const concurrent = await concurrentDurableBarsPerSec(join(dir, 'concurrent'));
     const storeWorkload = `${TIMED_WRITES} single writes, refresh every ${REFRESH_INTERVAL_MS} ms`;
     const rows: BenchRow[] = [
       {
@@ -73,6 +80,27 @@ export const storageBench: Bench = async () => {
         ratio: large.exportMs / large.p50Ms,
         ratioMeaning: 'faster (baseline / value)',
       },
+      {
+        name: 'storage: StreamingDuckDBWriter.write p50, one writer',
+        workload: `${TIMED_WRITES} awaited writes one after another, 1k rows stored; baseline measured in the same run on the same disk`,
+        value: small.p50Ms,
+        baseline: 'one-row INSERT commit in a DuckDB file (WAL fsync), p50',
+        baselineValue: commitMs,
+        unit: 'ms',
+        ratio: small.p50Ms / commitMs,
+        ratioMeaning: 'of one commit (goal <= 1.5)',
+      },
+      {
+        name: 'storage: durable bars/s, 1,000 concurrent writers',
+        workload: `${CONCURRENT_ROUNDS} rounds of ${CONCURRENT_WRITERS} unawaited write() calls (one per symbol, same second), each round awaited`,
+        value: concurrent.groupBarsPerSec,
+        baseline: 'the same writes awaited one by one',
+        baselineValue: concurrent.serialBarsPerSec,
+        unit: 'bars/s',
+        ratio: concurrent.groupBarsPerSec / concurrent.serialBarsPerSec,
+        ratioMeaning: 'faster (goal >= 20,000 bars/s)',
+      },
+      ...(await downloadWriterRows()),
     ];
     return rows;
   } finally {
@@ -138,6 +166,62 @@ async function preparedInsertRowsPerSec(): Promise<number> {
   } finally {
     connection.closeSync();
     instance.closeSync();
+  }
+}
+
+/** p50 of one fsync'd one-row INSERT commit into a DuckDB file: the floor of a durable write. */
+async function oneRowCommitMs(path: string): Promise<number> {
+  const instance = await DuckDBInstance.create(path);
+  const connection = await instance.connect();
+  try {
+    await connection.run(`CREATE TABLE market_data (${MARKET_DATA_COLUMNS_SQL})`);
+    const insert = await connection.prepare(
+      'INSERT INTO market_data VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+    );
+    const samplesMs: number[] = [];
+    for (let i = 0; i < TIMED_WRITES; i++) {
+      const bar = barAt('BTCUSDT', i);
+      const startedMs = performance.now();
+      insert.bindVarchar(1, `id-${i}`);
+      insert.bindTimestamp(2, new DuckDBTimestampValue(BigInt(bar.time.getTime()) * 1000n));
+      insert.bindVarchar(3, bar.symbol);
+      insert.bindDouble(4, bar.open);
+      insert.bindDouble(5, bar.high);
+      insert.bindDouble(6, bar.low);
+      insert.bindDouble(7, bar.close);
+      insert.bindDouble(8, bar.volume);
+      await insert.run();
+      samplesMs.push(performance.now() - startedMs);
+    }
+    insert.destroySync();
+    samplesMs.sort((a, b) => a - b);
+    return samplesMs[Math.floor(samplesMs.length / 2)] ?? Number.NaN;
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Durable bars/s: rounds of 1,000 concurrent writes (group commit) vs awaited one by one. */
+async function concurrentDurableBarsPerSec(
+  dataDir: string,
+): Promise<{ groupBarsPerSec: number; serialBarsPerSec: number }> {
+  const writer = new StreamingDuckDBWriter(dataDir, 'bench', '1s', { refreshIntervalMs: 60_000 });
+  await writer.initialize();
+  const symbols = Array.from({ length: CONCURRENT_WRITERS }, (_, i) => `SYM${i}`);
+  try {
+    const startedMs = performance.now();
+    for (let round = 0; round < CONCURRENT_ROUNDS; round++) {
+      await Promise.all(symbols.map((symbol) => writer.write(barAt(symbol, round))));
+    }
+    const groupBarsPerSec =
+      (CONCURRENT_WRITERS * CONCURRENT_ROUNDS) / ((performance.now() - startedMs) / 1000);
+    const serialStartedMs = performance.now();
+    for (const symbol of symbols.slice(0, 300)) await writer.write(barAt(symbol, 1_000_000));
+    const serialBarsPerSec = 300 / ((performance.now() - serialStartedMs) / 1000);
+    return { groupBarsPerSec, serialBarsPerSec };
+  } finally {
+    await writer.close();
   }
 }
 

@@ -77,11 +77,15 @@ export class MarketDataClient {
   }
 
   /**
-   * Downloads into a new Parquet file and resolves to its path; no file on failure or abort. The
-   * output directory is created and checked before the first request (fatal `WRITER` error).
+   * The file {@link download} writes for `params`, without downloading: lets a caller see that it
+   * exists already (the CLI keeps such a file unless `--force`).
    */
-  async download(params: ClientDownloadParams): Promise<string> {
-    const { providerType, dataPath, polygonApiKey, providerOptions } = this.#config;
+  outputPath(params: Omit<ClientDownloadParams, 'signal'>): string {
+    return this.#plan(params).path;
+  }
+
+  #plan(params: Omit<ClientDownloadParams, 'signal'>) {
+    const { providerType, dataPath, polygonApiKey } = this.#config;
     const interval = timespanToInterval(params.multiplier, params.timespan);
     const validated = parseDownloadConfig(providerType, {
       ticker: params.ticker,
@@ -93,9 +97,9 @@ export class MarketDataClient {
     const { multiplier, timespan } = intervalToTimespan(interval);
     const calendar = VENUE_CALENDARS[providerType];
     const fileName = `${validated.ticker}_${calendarDay(validated.startDate.getTime(), calendar)}_${calendarDay(validated.endDate.getTime(), calendar)}_${multiplier}_${timespan}.parquet`;
-    const outputPath = join(dataPath, fileName);
+    const path = join(dataPath, fileName);
     // Symbol rules keep `/` and `..` out of tickers; this holds the line whatever they allow.
-    if (resolve(dirname(outputPath)) !== resolve(dataPath) || basename(outputPath) !== fileName) {
+    if (resolve(dirname(path)) !== resolve(dataPath) || basename(path) !== fileName) {
       throw new ConfigError(
         'ticker',
         `ticker ${JSON.stringify(validated.ticker)} cannot name a file`,
@@ -104,23 +108,39 @@ export class MarketDataClient {
         },
       );
     }
-    await prepareOutputLocation(outputPath);
-    const provider: Provider = createProvider(providerType, {
-      ...providerOptions,
-      symbols: [validated.ticker],
-      interval,
-      ...(providerType === 'polygon' ? { apiKey: polygonApiKey } : {}),
-    });
-    provider.configWriter(new DuckDBWriter(outputPath));
-    return provider.download({
-      ticker: validated.ticker,
-      startDate: validated.startDate,
-      endDate: validated.endDate,
-      multiplier,
-      timespan,
-      ...(this.#onProgress ? { onProgress: this.#onProgress } : {}),
-      ...(params.signal ? { signal: params.signal } : {}),
-    });
+    return { validated, interval, multiplier, timespan, path };
+  }
+
+  /**
+   * Downloads into a new Parquet file and resolves to its path; no file on failure or abort. The
+   * output directory is created and checked before the first request (fatal `WRITER` error).
+   */
+  async download(params: ClientDownloadParams): Promise<string> {
+    const { providerType, polygonApiKey, providerOptions } = this.#config;
+    const { validated, interval, multiplier, timespan, path } = this.#plan(params);
+    const location = await prepareOutputLocation(path);
+    try {
+      const provider: Provider = createProvider(providerType, {
+        ...providerOptions,
+        symbols: [validated.ticker],
+        interval,
+        ...(providerType === 'polygon' ? { apiKey: polygonApiKey } : {}),
+      });
+      provider.configWriter(new DuckDBWriter(path));
+      return await provider.download({
+        ticker: validated.ticker,
+        startDate: validated.startDate,
+        endDate: validated.endDate,
+        multiplier,
+        timespan,
+        ...(this.#onProgress ? { onProgress: this.#onProgress } : {}),
+        ...(params.signal ? { signal: params.signal } : {}),
+      });
+    } catch (error) {
+      // No file was written (atomic output); the directories made for it go too.
+      await location.undo();
+      throw error;
+    }
   }
 }
 

@@ -1,4 +1,25 @@
 export {
+  type BusConnectionOptions,
+  parseServers,
+} from './bus/connection.js';
+export { JetStreamProvider } from './bus/jetstream-provider.js';
+export { type PublishOptions, type PublishSummary, publishStream } from './bus/publish.js';
+export type { PublishOutcome } from './bus/publish-lane.js';
+export {
+  runStoreService,
+  type StoreServiceOptions,
+  type StoreServiceSummary,
+  storeDurableName,
+} from './bus/store-service.js';
+export type { Replicas } from './bus/stream-setup.js';
+export {
+  barMessageId,
+  barSubject,
+  decodeSymbolToken,
+  encodeSymbolToken,
+  STREAM_NAME,
+} from './bus/subjects.js';
+export {
   type ClientDownloadParams,
   MarketDataClient,
   type MarketDataClientConfig,
@@ -8,6 +29,10 @@ export {
   type BinanceDownloadConfig,
   type BinanceStreamConfig,
   type BinanceStreamOptions,
+  BUS_SYMBOL_PATTERN,
+  type JetStreamDownloadConfig,
+  type JetStreamStreamConfig,
+  type JetStreamStreamOptions,
   POLYGON_TICKER_PATTERN,
   type PolygonDownloadConfig,
   type PolygonStreamConfig,
@@ -48,6 +73,16 @@ export type {
   Timespan,
 } from './core/types.js';
 export { isBatchWriter } from './core/types.js';
+export type { Gap, SeriesSummary } from './dataset/coverage.js';
+export type { DatasetProvider } from './dataset/layout.js';
+export { type Dataset, type DatasetReadParams, openDataset } from './dataset/read.js';
+export {
+  type SymbolSyncResult,
+  type SyncOptions,
+  type SyncProgress,
+  type SyncSummary,
+  syncDataset,
+} from './dataset/sync.js';
 export { BinanceProvider } from './providers/binance/provider.js';
 export { PolygonProvider } from './providers/polygon/provider.js';
 export {

@@ -7,6 +7,11 @@ import {
   type BinanceStreamOptions,
   binanceDownloadSchema,
   binanceStreamSchema,
+  type JetStreamDownloadConfig,
+  type JetStreamStreamConfig,
+  type JetStreamStreamOptions,
+  jetstreamDownloadSchema,
+  jetstreamStreamSchema,
   type PolygonDownloadConfig,
   type PolygonStreamConfig,
   type PolygonStreamOptions,
@@ -18,20 +23,23 @@ import {
 export interface StreamConfigs {
   binance: BinanceStreamConfig;
   polygon: PolygonStreamConfig;
+  jetstream: JetStreamStreamConfig;
 }
 /** Validated download config of each provider. */
 export interface DownloadConfigs {
   binance: BinanceDownloadConfig;
   polygon: PolygonDownloadConfig;
+  jetstream: JetStreamDownloadConfig;
 }
 
+import { JetStreamProvider } from './bus/jetstream-provider.js';
 import { ConfigError } from './core/errors.js';
 import type { Provider } from './core/types.js';
 import { BinanceProvider } from './providers/binance/provider.js';
 import { PolygonProvider } from './providers/polygon/provider.js';
 
 /** Names accepted by the registry functions and `createProvider`. */
-export type ProviderName = 'binance' | 'polygon';
+export type ProviderName = 'binance' | 'polygon' | 'jetstream';
 
 /** What a UI or the CLI shows about a provider. */
 export interface ProviderInfo {
@@ -73,6 +81,18 @@ const REGISTRY: Record<ProviderName, RegistryEntry> = {
     streamSchema: polygonStreamSchema,
     downloadSchema: polygonDownloadSchema,
     create: (config) => new PolygonProvider(config as PolygonStreamOptions),
+  },
+  jetstream: {
+    info: {
+      name: 'jetstream',
+      displayName: 'NATS JetStream bus',
+      description:
+        'Bars that collectors published to a NATS JetStream cluster (ARGO_BARS); any venue',
+      requiresAuth: false,
+    },
+    streamSchema: jetstreamStreamSchema,
+    downloadSchema: jetstreamDownloadSchema,
+    create: (config) => new JetStreamProvider(config as JetStreamStreamOptions),
   },
 };
 

@@ -5,7 +5,7 @@
 
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { MarketDataClient, type MarketDataClientConfig } from '../src/client.js';
 import { MarketDataError } from '../src/core/errors.js';
@@ -1092,8 +1092,13 @@ const cliRows: CliRow[] = [
   {
     input: '--out holding a corrupt Parquet file',
     prepare: async (dir) => {
-      await writeFile(join(dir, 'stream_data_binance_1m.parquet'), 'PAR1 but then nothing');
-      return ['stream_data_binance_1m.parquet'];
+      // --simulate keeps its files under simulated/ (issue 15: never the name of real data).
+      await mkdir(join(dir, 'simulated'), { recursive: true });
+      await writeFile(
+        join(dir, 'simulated', 'stream_data_binance_1m.parquet'),
+        'PAR1 but then nothing',
+      );
+      return [join('simulated', 'stream_data_binance_1m.parquet')];
     },
     args: (dir) => stream('--symbols', 'BTCUSDT', '--interval', '1m', '--simulate', '--out', dir),
     exit: 1,
@@ -1119,7 +1124,9 @@ describe('bad CLI input', () => {
     expect(errorLines[0]).toMatch(/^error/);
     expect(errorLines[0]).toContain(row.mentions);
     expect(`${result.stdout}${result.stderr}`).not.toContain(SECRET);
-    expect(await listDir(dir)).toEqual(expectedFiles);
+    // Directories holding an expected file (e.g. simulated/) are listed too.
+    const dirs = expectedFiles.map((f) => dirname(f)).filter((d) => d !== '.');
+    expect(await listDir(dir)).toEqual([...new Set([...dirs, ...expectedFiles])].sort());
     const after = await Promise.all(expectedFiles.map((f) => readFile(join(dir, f))));
     expect(after).toEqual(before);
   });

@@ -6,6 +6,8 @@ import type {
   MarketDataWriter,
   Provider,
 } from '../core/types.js';
+import type { DatasetProvider } from '../dataset/layout.js';
+import { openDataset } from '../dataset/read.js';
 import type { HistoryFetcher } from './feed.js';
 
 /** Collects a download in memory: a chart's history is a few hundred bars, never a file. */
@@ -47,5 +49,31 @@ export function providerHistory(makeProvider: () => Provider, interval: Interval
       signal,
     });
     return writer.bars;
+  };
+}
+
+/**
+ * History from a `sync` dataset (`--data DIR`), then the venue's REST for what the dataset does
+ * not hold yet (the time after its last bar), so the chart starts with no hole before the live
+ * part even when the dataset is behind.
+ */
+export function datasetHistory(
+  dir: string,
+  provider: DatasetProvider,
+  interval: Interval,
+  venue: HistoryFetcher,
+): HistoryFetcher {
+  const dataset = openDataset(dir);
+  return async (symbol, fromMs, toMs, signal) => {
+    const stored = await dataset.read({
+      provider,
+      interval,
+      symbol,
+      from: new Date(fromMs),
+      to: new Date(toMs),
+    });
+    const lastMs = stored.at(-1)?.time.getTime();
+    const rest = await venue(symbol, lastMs === undefined ? fromMs : lastMs + 1, toMs, signal);
+    return stored.concat(rest);
   };
 }

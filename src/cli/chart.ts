@@ -1,9 +1,10 @@
 import { ChartFeed } from '../chart/feed.js';
 import { FileChartView } from '../chart/file-view.js';
-import { providerHistory } from '../chart/history.js';
+import { datasetHistory, providerHistory } from '../chart/history.js';
 import { type ChartView, startChartServer } from '../chart/server.js';
 import { intervalMs } from '../core/intervals.js';
 import type { Interval } from '../core/types.js';
+import { isDatasetProvider } from '../dataset/layout.js';
 import { createProvider, parseStreamConfig } from '../registry.js';
 import {
   abortOnSignals,
@@ -21,6 +22,8 @@ export interface ChartOptions extends Partial<CommonOptions> {
   file?: string;
   port?: string;
   history?: string;
+  /** A `sync` dataset to draw the history from (the venue's REST fills what it lacks). */
+  data?: string;
 }
 
 /**
@@ -92,10 +95,16 @@ async function liveView(
     ...(endpoints.apiKey ? { apiKey: endpoints.apiKey } : {}),
   };
   const interval = options.interval as Interval;
+  const venueHistory = providerHistory(() => createProvider(name, config), interval);
+  let history = venueHistory;
+  if (options.data !== undefined) {
+    if (!isDatasetProvider(name)) throw new UsageError(`--data does not support '${name}'`);
+    history = datasetHistory(options.data, name, interval, venueHistory);
+  }
   return new ChartFeed({
     provider: createProvider(name, config),
     providerName: name,
-    history: providerHistory(() => createProvider(name, config), interval),
+    history,
     historyBars,
     intervalMs: intervalMs(interval),
     ...(simulator ? { venueNowMs: () => simulator.clock.now() } : {}),

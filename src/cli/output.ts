@@ -1,9 +1,31 @@
 import cliProgress from 'cli-progress';
 import type { MarketData } from '../core/types.js';
 
-/** The seed's line format: `BTCUSDT: O=… H=… L=… C=… V=…`. */
-export function formatBarLine(bar: MarketData): string {
-  return `${bar.symbol}: O=${bar.open.toFixed(2)} H=${bar.high.toFixed(2)} L=${bar.low.toFixed(2)} C=${bar.close.toFixed(2)} V=${bar.volume.toFixed(2)}`;
+/**
+ * The bar's open time (ISO 8601 UTC), then the seed's `BTCUSDT: O=… H=… L=… C=… V=…`.
+ * `priceDecimals` is the symbol's tick precision (Binance `PRICE_FILTER`); without it prices show
+ * every digit they have, at least 2 and at most 8 decimals, so `0.010123` never reads `0.01`.
+ */
+export function formatBarLine(bar: MarketData, priceDecimals?: number): string {
+  const price = (value: number) =>
+    priceDecimals === undefined ? exactDecimals(value, 2) : value.toFixed(priceDecimals);
+  return `${isoSeconds(bar.time)} ${bar.symbol}: O=${price(bar.open)} H=${price(bar.high)} L=${price(bar.low)} C=${price(bar.close)} V=${exactDecimals(bar.volume, 0)}`;
+}
+
+/** `2024-03-01T00:00:00Z` (milliseconds only when there are any). */
+export function isoSeconds(time: Date): string {
+  return time.toISOString().replace('.000Z', 'Z');
+}
+
+const MAX_DECIMALS = 8;
+
+/** The fewest decimals (between `min` and 8) that show `value` exactly. */
+function exactDecimals(value: number, min: number): string {
+  for (let places = min; places < MAX_DECIMALS; places++) {
+    const text = value.toFixed(places);
+    if (Number(text) === value) return text;
+  }
+  return value.toFixed(MAX_DECIMALS);
 }
 
 /** One JSON line per bar (`time` as ISO 8601). */

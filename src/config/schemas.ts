@@ -283,3 +283,83 @@ export type BinanceDownloadConfig = z.output<typeof binanceDownloadSchema>;
 export type PolygonDownloadConfig = z.output<typeof polygonDownloadSchema>;
 /** Engine tunables after defaults. */
 export type ResilienceConfig = z.output<z.ZodObject<typeof resilienceShape>>;
+
+// --- JetStream bus (DESIGN §9) -------------------------------------------------------------
+
+/** A venue on the bus: a provider's registry name (`binance`, `polygon`, …). */
+export const BUS_VENUE_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
+// DESIGN §4: real instruments (Unicode on Binance, `BRK.B` on Polygon); nothing that could change
+// a subject, URL or path (`/ @ ? & # %`, whitespace, control characters, `..`, NATS wildcards).
+/** A symbol that may become a NATS subject token: letters, digits, `.`, `-`, `_`; no `..`. */
+export const BUS_SYMBOL_PATTERN = /^(?!.*\.\.)[\p{L}\p{N}._-]{1,40}$/u;
+
+const busConnectionShape = {
+  servers: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).meta({
+    description:
+      'NATS servers: nats://[user:pass@]host:4222, a list or comma-separated; credentials are never printed',
+  }),
+  token: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'NATS token (instead of user:pass in the URL)', keychain: true }),
+  credsFile: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'Path of a NATS .creds file (JWT and nkey seed)' }),
+  venue: z
+    .string()
+    .regex(BUS_VENUE_PATTERN, "must be a provider name such as 'binance'")
+    .meta({ description: 'Venue whose bars to read: the collector’s provider name' }),
+};
+
+/** JetStream consumer config (constructor options of JetStreamProvider). */
+export const jetstreamStreamSchema = z
+  .object({
+    ...busConnectionShape,
+    symbols: z
+      .array(
+        z
+          .string()
+          .regex(BUS_SYMBOL_PATTERN, 'must be a symbol such as BTCUSDT or BRK.B (no wildcards)'),
+      )
+      .min(1, 'give at least one symbol')
+      .max(5000, 'at most 5000 symbols')
+      .transform((symbols) => [...new Set(symbols)])
+      .meta({ description: 'Symbols to read, as the collector publishes them' }),
+    interval: intervalSchema,
+    durable: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only (1–64)')
+      .optional()
+      .meta({
+        description:
+          'Durable consumer name: a restart resumes after the last bar this consumer took',
+      }),
+    from: dateInput('UTC', 'start').optional().meta({
+      description:
+        'Start at this bar open time (YYYY-MM-DD or RFC 3339) instead of new bars only; a new durable starts there too',
+    }),
+    bufferSize: resilienceShape.bufferSize,
+  })
+  .strict();
+
+/** JetStream download config: replay a range of one symbol from the bus. */
+export const jetstreamDownloadSchema = downloadBase('UTC')
+  .extend({
+    ...busConnectionShape,
+    ticker: z
+      .string()
+      .regex(BUS_SYMBOL_PATTERN, 'must be a symbol such as BTCUSDT or BRK.B')
+      .meta({ description: 'Symbol to replay' }),
+  })
+  .strict()
+  .superRefine(checkDateRange);
+
+/** Validated JetStream consumer config. */
+export type JetStreamStreamConfig = z.output<typeof jetstreamStreamSchema>;
+/** JetStream consumer config as a user writes it. */
+export type JetStreamStreamOptions = z.input<typeof jetstreamStreamSchema>;
+/** Validated JetStream download config. */
+export type JetStreamDownloadConfig = z.output<typeof jetstreamDownloadSchema>;

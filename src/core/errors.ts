@@ -83,10 +83,15 @@ export function registerSecret(secret: string | undefined): void {
 
 const SECRET_QUERY = /([?&](?:apiKey|apikey|api_key|key|token|access_token)=)[^&#\s"']*/gi;
 const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/g;
+// Credentials inside a URL (`nats://user:pass@host`, `nats://TOKEN@host`; DESIGN §9).
+const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
 
 /** Replace API keys, `apiKey=` query values and Bearer tokens in any text with `***`. */
 export function redactSecrets(text: string): string {
-  let out = text.replace(SECRET_QUERY, '$1***').replace(BEARER, '$1***');
+  let out = text
+    .replace(SECRET_QUERY, '$1***')
+    .replace(BEARER, '$1***')
+    .replace(URL_USERINFO, '$1***@');
   for (const secret of knownSecrets) {
     if (out.includes(secret)) out = out.split(secret).join('***');
   }

@@ -1,5 +1,5 @@
 import { ConfigError } from './errors.js';
-import type { Interval, Timespan } from './types.js';
+import type { DownloadParams, Interval, SizedDownloadParams, Timespan } from './types.js';
 
 const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;
@@ -116,4 +116,23 @@ export function openTimesBetween(interval: Interval, fromMs: number, toMs: numbe
     openMs = nextBucketStartMs(interval, openMs);
   }
   return out;
+}
+
+/**
+ * `params` with a bar size: its own `multiplier`/`timespan`, or `interval` (the provider's) when
+ * both are left out. One without the other is a ConfigError naming the missing one.
+ */
+export function withBarSize(params: DownloadParams, interval: Interval): SizedDownloadParams {
+  const { multiplier, timespan } = params;
+  if (multiplier === undefined && timespan === undefined) {
+    return { ...params, ...intervalToTimespan(interval) };
+  }
+  if (multiplier === undefined || timespan === undefined) {
+    const missing = multiplier === undefined ? 'multiplier' : 'timespan';
+    throw new ConfigError(
+      missing,
+      `download params give ${missing === 'multiplier' ? 'timespan' : 'multiplier'} without ${missing}: give both, or neither for the provider's interval (${interval})`,
+    );
+  }
+  return { ...params, multiplier, timespan };
 }

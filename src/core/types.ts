@@ -62,8 +62,9 @@ export interface DownloadParams {
   ticker: string;
   startDate: Date;
   endDate: Date;
-  multiplier: number;
-  timespan: Timespan;
+  /** Bar size, with `timespan`; leave both out for the provider's configured interval. */
+  multiplier?: number;
+  timespan?: Timespan;
   /** Called with monotonically rising `current`, ending at `total`. */
   onProgress?: (current: number, total: number, message: string) => void;
   signal?: AbortSignal;
@@ -85,6 +86,9 @@ export interface BatchWriter {
 
 /** Callback for connection status changes. */
 export type StatusListener = (status: ConnectionStatus, detail: StatusDetail) => void;
+
+/** {@link DownloadParams} with its bar size settled (see `withBarSize`). */
+export type SizedDownloadParams = DownloadParams & { multiplier: number; timespan: Timespan };
 
 /**
  * Called with the current, not yet closed bar whenever the venue updates it (DESIGN.md §3

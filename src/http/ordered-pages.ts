@@ -1,7 +1,8 @@
 import { abortError, linkedAbort } from '../core/abort.js';
 
 /**
- * Fetch `pages` with up to `concurrency` requests in flight and hand the results to `consume`
+ * Fetch `pages` with up to `concurrency` requests in flight (a number, or a function read
+ * before each start so the window can follow a scheduler's adaptive bound) and hand the results to `consume`
  * strictly in page order (page i is consumed before page i+1, whatever finished first). Memory
  * stays bounded: only the pages in the window `[consumed, consumed + concurrency)` are fetched.
  * The first failure aborts the requests still in flight, waits for them to settle, and is
@@ -9,7 +10,7 @@ import { abortError, linkedAbort } from '../core/abort.js';
  */
 export async function fetchPagesInOrder<P, R>(
   pages: readonly P[],
-  concurrency: number,
+  concurrency: number | (() => number),
   fetchPage: (page: P, index: number, signal: AbortSignal) => Promise<R>,
   consume: (result: R, page: P, index: number) => Promise<void>,
   signal?: AbortSignal,
@@ -19,7 +20,7 @@ export async function fetchPagesInOrder<P, R>(
   let nextToStart = 0;
   try {
     for (let index = 0; index < pages.length; index += 1) {
-      while (nextToStart < pages.length && nextToStart < index + Math.max(1, concurrency)) {
+      while (nextToStart < pages.length && nextToStart < index + windowSize(concurrency)) {
         const page = pages[nextToStart] as P;
         const request = fetchPage(page, nextToStart, link.signal);
         // Awaited in order below; mark it handled now so an early failure of a later page is
@@ -41,4 +42,9 @@ export async function fetchPagesInOrder<P, R>(
   } finally {
     link.release();
   }
+}
+
+function windowSize(concurrency: number | (() => number)): number {
+  const size = typeof concurrency === 'function' ? concurrency() : concurrency;
+  return Math.max(1, Number.isFinite(size) ? Math.floor(size) : 1);
 }

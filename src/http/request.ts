@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import { abortError, linkedAbort, sleep } from '../core/abort.js';
 import { type ErrorCode, MarketDataError, redactUrl } from '../core/errors.js';
 import { backoffDelayMs } from '../stream/backoff.js';
@@ -26,6 +27,26 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   retryStatuses: new Set([500, 502, 503, 504]),
   maxRetryAfterMs: 120_000,
 };
+
+/**
+ * Every retry of a REST request is published on this `node:diagnostics_channel` as a
+ * {@link RequestRetryEvent}, so a CLI or a log can say what is retried, how often and when the
+ * next try is. Publishing costs nothing while nobody subscribes.
+ */
+export const REQUEST_RETRY_CHANNEL = 'argo-market-data:request-retry';
+
+/** One retry about to wait: `attempt` of `maxRetries`, the next try `delayMs` from now. */
+export interface RequestRetryEvent {
+  service: string;
+  /** The request, redacted (no key). */
+  url: string;
+  attempt: number;
+  maxRetries: number;
+  delayMs: number;
+  error: MarketDataError;
+}
+
+const retryChannel = channel(REQUEST_RETRY_CHANNEL);
 
 /** What a provider makes of an error body: the exchange's message and, optionally, our code. */
 export interface ErrorBodyInfo {
@@ -111,6 +132,7 @@ export async function getJson<T>(
   const printable = redactUrl(url);
   const service = options.service ?? 'server';
   let attempt = 0;
+  const startedMs = Date.now();
   while (true) {
     if (options.signal?.aborted) throw abortError(options.signal);
     if (options.budget !== undefined) {
@@ -130,16 +152,39 @@ export async function getJson<T>(
     if (failure.code === 'IP_BANNED') {
       options.scheduled?.scheduler.pause(result.retryAfterMs ?? BAN_PAUSE_MS, 'banned');
     }
-    if (failure.fatal || !result.retryable || attempt >= policy.maxRetries) throw failure;
+    if (failure.fatal || !result.retryable) throw failure;
+    if (attempt >= policy.maxRetries) throw gaveUp(failure, attempt, startedMs);
     attempt += 1;
     if (result.retryAfterMs !== undefined && result.retryAfterMs > policy.maxRetryAfterMs) {
       throw failure;
     }
     const retryDelayMs =
       result.retryAfterMs ?? backoffDelayMs(attempt, policy.initialDelayMs, policy.maxDelayMs);
+    if (retryChannel.hasSubscribers) {
+      const event: RequestRetryEvent = {
+        service,
+        url: printable,
+        attempt,
+        maxRetries: policy.maxRetries,
+        delayMs: retryDelayMs,
+        error: failure,
+      };
+      retryChannel.publish(event);
+    }
     // With a scheduler, the 429's pause holds every request to the host; the acquire waits it.
     await sleep(retryDelayMs, options.signal);
   }
+}
+
+/** The last failure, saying how many retries were spent and over how long. */
+function gaveUp(failure: MarketDataError, retries: number, startedMs: number): MarketDataError {
+  if (retries === 0) return failure;
+  const seconds = ((Date.now() - startedMs) / 1000).toFixed(1);
+  return new MarketDataError(
+    failure.code,
+    `${failure.message}; gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'} in ${seconds} s`,
+    { fatal: failure.fatal, cause: failure.cause },
+  );
 }
 
 /** One attempt, holding a permit of the host's scheduler (when there is one) while it runs. */

@@ -229,6 +229,15 @@ export class RestScheduler {
     this.#pump();
   }
 
+  /** Cost counted in the current window of `windowMs` (venue clock), if there is one. */
+  usedNow(windowMs: number): number | undefined {
+    const state = this.#windows.find((s) => s.window.windowMs === windowMs);
+    if (state === undefined) return undefined;
+    const nowMs = this.venueNowMs();
+    this.#roll(state, nowMs);
+    return this.#mode === 'aligned' ? state.used : state.log.reduce((sum, [, c]) => sum + c, 0);
+  }
+
   /** The current limit of the window of `windowMs`, if there is one. */
   limitOf(windowMs: number): number | undefined {
     return this.#windows.find((s) => s.window.windowMs === windowMs)?.window.limit;

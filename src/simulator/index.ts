@@ -18,7 +18,7 @@ import {
 import { createClock, type SimClock } from './clock.js';
 import { Faults, type SimFaults } from './faults.js';
 import { startVenueServer, type VenueServer } from './http-server.js';
-import { Market, type SimMarket } from './market.js';
+import { Market, type SimMarket, type SimOutage } from './market.js';
 import { polygonRest } from './polygon/http.js';
 import { startPolygonWs } from './polygon/ws.js';
 import { type SimStats, Stats } from './stats.js';
@@ -26,7 +26,7 @@ import { type SimStats, Stats } from './stats.js';
 export type { FloodOptions } from './binance/flood.js';
 export type { SimClock } from './clock.js';
 export type { FailStatus, SimFaults } from './faults.js';
-export type { SimBar, SimMarket } from './market.js';
+export type { SimBar, SimMarket, SimOutage } from './market.js';
 export type { SimStats, Venue } from './stats.js';
 
 /** Our choice (PROTOCOLS.md §2.3: the real `auth_timeout` is undocumented): a few seconds. */
@@ -76,8 +76,17 @@ export interface SimulatorOptions {
    * (default 300 per 5 minutes, as the real one per IP); the connection past it gets HTTP 429.
    */
   binanceConnectionLimit?: { connections: number; windowMs: number };
+  /**
+   * Binance: real ms between a stream's in-progress (`x:false`) updates at least (default 50).
+   * They come every 2 s of simulated time (PROTOCOLS.md §1.6), so at high speed 2,000 streams
+   * would send tens of thousands of frames per second; 2000 gives the real venue's rate in real
+   * time (scale tests that are about REST, not the socket).
+   */
+  binanceUpdateFloorMs?: number;
   /** Binance flood mode for benchmarks (see {@link FloodOptions}); off by default. */
   binanceFlood?: FloodOptions;
+  /** Venue outages: bars opening inside one are never served (gaps a dataset must report). */
+  outages?: SimOutage[];
   /** Log sink (default silent). */
   log?: (line: string) => void;
 }
@@ -134,7 +143,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => {});
   const clock = createClock(startMs, speed);
-  const market = new Market(options.seed ?? 1, clock, new Set(options.polygonQuietAfterHours));
+  const market = new Market(
+    options.seed ?? 1,
+    clock,
+    new Set(options.polygonQuietAfterHours),
+    options.outages ?? [],
+  );
   const faults = new Faults();
   const stats = new Stats();
   const symbols = new Set([
@@ -155,6 +169,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       windowMs: NEW_CONNECTION_WINDOW_MS,
     },
     ...(options.binanceFlood ? { flood: options.binanceFlood } : {}),
+    ...(options.binanceUpdateFloorMs === undefined
+      ? {}
+      : { updateFloorRealMs: options.binanceUpdateFloorMs }),
   });
   const polygonWs = startPolygonWs({
     clock,
@@ -178,6 +195,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       market,
       symbols,
       weightLimit: options.binanceWeightLimit ?? DEFAULT_WEIGHT_LIMIT,
+      stats,
     });
     servers.push(
       await startVenueServer(

@@ -6,6 +6,7 @@ import type { Interval, Timespan } from '../core/types.js';
 import { barOpenMs, nextBarOpenMs } from './calendar.js';
 import { binanceListing, polygonPrice } from './catalog.js';
 import type { SimClock } from './clock.js';
+import { stringHash } from './hash.js';
 import {
   makeProfile,
   mergeInto,
@@ -48,6 +49,17 @@ export interface SimMarket {
   ): SimBar[];
 }
 
+/**
+ * A venue outage: bars opening in `[from, to]` do not exist, on REST and WebSocket alike (Binance
+ * makes no bar while it is down, PROTOCOLS.md §1.5). `venue`/`symbol` omitted = all.
+ */
+export interface SimOutage {
+  venue?: 'binance' | 'polygon';
+  symbol?: string;
+  from: Date | number;
+  to: Date | number;
+}
+
 /** Polygon bar sizes, including the two the library itself does not use. */
 export type PolygonTimespan = Timespan | 'quarter' | 'year';
 
@@ -61,16 +73,43 @@ const CACHE_LIMIT = 200_000;
 export class Market implements SimMarket {
   readonly #seed: number;
   readonly #clock: SimClock;
+  readonly #outages: Array<{ venue?: string; key?: number; fromMs: number; toMs: number }> = [];
   readonly #profiles = new Map<string, Profile>();
   readonly #days = new Map<string, RawBar | null>();
   readonly #seconds = new Map<string, RawBar[]>();
 
   readonly #quietAfterHours: ReadonlySet<string>;
 
-  constructor(seed: number, clock: SimClock, quietAfterHours: ReadonlySet<string> = new Set()) {
+  constructor(
+    seed: number,
+    clock: SimClock,
+    quietAfterHours: ReadonlySet<string> = new Set(),
+    outages: readonly SimOutage[] = [],
+  ) {
     this.#seed = seed;
     this.#clock = clock;
     this.#quietAfterHours = quietAfterHours;
+    for (const outage of outages) {
+      this.#outages.push({
+        ...(outage.venue ? { venue: outage.venue } : {}),
+        ...(outage.symbol && outage.venue
+          ? { key: stringHash(`${outage.venue}:${outage.symbol}`) }
+          : {}),
+        fromMs: new Date(outage.from).getTime(),
+        toMs: new Date(outage.to).getTime(),
+      });
+    }
+  }
+
+  /** True when a bar of `p` opening at `startMs` falls in an outage (the venue has no such bar). */
+  #inOutage(p: Profile, startMs: number): boolean {
+    for (const o of this.#outages) {
+      if (startMs < o.fromMs || startMs > o.toMs) continue;
+      if (o.venue !== undefined && o.venue !== p.venue) continue;
+      if (o.key !== undefined && o.key !== p.key) continue;
+      return true;
+    }
+    return false;
   }
 
   binanceProfile(symbol: string): Profile {
@@ -187,6 +226,7 @@ export class Market implements SimMarket {
 
   /** Aggregate of every unit in [startMs, endMs) that starts before `cutoffMs` (second-aligned). */
   aggregate(p: Profile, startMs: number, endMs: number, cutoffMs: number): RawBar | undefined {
+    if (this.#outages.length > 0 && this.#inOutage(p, startMs)) return undefined;
     let acc: RawBar | undefined;
     const stopMs = Math.min(endMs, cutoffMs);
     let t = startMs;

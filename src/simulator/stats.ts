@@ -13,6 +13,11 @@ export function venuesOf(venue: Venue | undefined): Venue[] {
 export interface SimStats {
   /** HTTP requests received (including refused and failed ones). */
   httpRequests(venue?: Venue): number;
+  /**
+   * Requests the venue's own rate limit refused with `status` (Binance weight: 429, then 418
+   * for an IP that kept going); injected `failHttp` faults are not counted.
+   */
+  rateLimitRefusals(status: 429 | 418, venue?: Venue): number;
   /** WebSocket connections accepted since start. */
   wsConnectionsOpened(venue?: Venue): number;
   /** WebSocket upgrades refused by the venue's new-connection limit. */
@@ -33,6 +38,7 @@ export class Stats implements SimStats {
   readonly #opened = { binance: 0, polygon: 0 };
   readonly #open = { binance: 0, polygon: 0 };
   readonly #refused = { binance: 0, polygon: 0 };
+  readonly #limited = { 429: { binance: 0, polygon: 0 }, 418: { binance: 0, polygon: 0 } };
   readonly #changes = new EventEmitter();
 
   constructor() {
@@ -41,6 +47,14 @@ export class Stats implements SimStats {
 
   countHttp(venue: Venue): void {
     this.#http[venue]++;
+  }
+
+  countRateLimitRefusal(venue: Venue, status: 429 | 418): void {
+    this.#limited[status][venue]++;
+  }
+
+  rateLimitRefusals(status: 429 | 418, venue?: Venue): number {
+    return venuesOf(venue).reduce((sum, v) => sum + this.#limited[status][v], 0);
   }
 
   connectionOpened(venue: Venue): void {

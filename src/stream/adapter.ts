@@ -103,6 +103,14 @@ export interface StreamAdapter {
   parse(frame: string, sink: FrameSink): void;
   backfill(symbol: string, afterOpenMs: number, signal: AbortSignal): Promise<MarketData[]>;
   /**
+   * Optional, used instead of `backfill` when present: the same bars, handed to
+   * `context.onPage` page by page as they arrive (awaited: a slow consumer slows the paging, and
+   * a long outage never sits in memory whole). `context.liveSinceMs` is the local
+   * `performance.now()` at which the socket went live, so one venue-time read made after it can
+   * serve every symbol of one reconnect.
+   */
+  backfillPages?(symbol: string, afterOpenMs: number, context: BackfillContext): Promise<void>;
+  /**
    * Optional: told where a symbol's backfill starts and ends **in the consumer's order**, i.e.
    * called by the iterator between the items it yields, never when the engine decides. Between
    * `started` and `done`, the symbol's bars come from REST (and then from the live bars held
@@ -112,6 +120,14 @@ export interface StreamAdapter {
    * buckets by another symbol's exchange time) needs this; a plain stream does not.
    */
   onBackfill?(symbol: string, phase: BackfillPhase): void;
+}
+
+/** What {@link StreamAdapter.backfillPages} gets. */
+export interface BackfillContext {
+  readonly signal: AbortSignal;
+  /** Local `performance.now()` when the loss was noticed (the new socket was live). */
+  readonly liveSinceMs: number;
+  onPage(bars: MarketData[]): Promise<void>;
 }
 
 /** See {@link StreamAdapter.onBackfill}. */

@@ -27,7 +27,7 @@ export type QueueItem = StreamResult | BackfillMark;
  */
 export interface BackfillerContext {
   /** The adapter's REST side: `backfill`, plus `nextOpenMs` and `onBackfill` when it has them. */
-  readonly adapter: Pick<StreamAdapter, 'backfill' | 'nextOpenMs' | 'onBackfill'>;
+  readonly adapter: Pick<StreamAdapter, 'backfill' | 'backfillPages' | 'nextOpenMs' | 'onBackfill'>;
   readonly queue: BoundedQueue<QueueItem>;
   /** Aborts when the stream stops. */
   readonly signal: AbortSignal;
@@ -37,11 +37,20 @@ export interface BackfillerContext {
   track(task: Promise<void>): void;
   /** A fresh backoff with the engine's reconnect settings. */
   newBackoff(): Backoff;
+  /**
+   * Live bars held during backfills fell back under half of {@link BackfillerContext.maxHeld}:
+   * the engine resumes the sockets it paused for them.
+   */
+  heldDrained?(): void;
+  /** Most live bars held across all backfills before sockets are paused (default 10,000). */
+  readonly maxHeld?: number;
 }
 
 interface SymbolState {
   /** A REST backfill is running: live bars wait in `held` so order is kept. */
   backfilling: boolean;
+  /** Local `performance.now()` of the loss the running backfill covers (see BackfillContext). */
+  liveSinceMs: number;
   /** Another reconnect happened during the backfill: run it once more before releasing. */
   again: boolean;
   held: MarketData[];
@@ -49,6 +58,8 @@ interface SymbolState {
 
 /** Our choice: REST attempts to fill a gap found among held bars before reporting it. */
 const MAX_GAP_RETRIES = 5;
+/** Our choice: live bars held across all backfills before the sockets are paused. */
+const DEFAULT_MAX_HELD = 10_000;
 
 /**
  * Per-symbol order across reconnects: drops repeats, holds a symbol's live bars while its REST
@@ -58,12 +69,40 @@ const MAX_GAP_RETRIES = 5;
 export class Backfiller {
   private readonly dedup = new OpenTimeDedup();
   private readonly symbols = new Map<string, SymbolState>();
+  /** Live bars held across every symbol's backfill. */
+  private heldTotal = 0;
+  /** A 418 ban was reported and no backfill has succeeded since: report the next one once. */
+  private banReported = false;
+  readonly maxHeld: number;
 
-  constructor(private readonly context: BackfillerContext) {}
+  constructor(private readonly context: BackfillerContext) {
+    this.maxHeld = Math.max(1, context.maxHeld ?? DEFAULT_MAX_HELD);
+  }
 
   /** Starts tracking `symbol`; bars of a symbol never added are dropped. */
   addSymbol(symbol: string): void {
-    this.symbols.set(symbol, { backfilling: false, again: false, held: [] });
+    this.symbols.set(symbol, { backfilling: false, liveSinceMs: 0, again: false, held: [] });
+  }
+
+  /** Live bars held now while backfills run. */
+  get held(): number {
+    return this.heldTotal;
+  }
+
+  /** True when the held live bars passed the bound: the engine pauses the socket. */
+  get overHeldBound(): boolean {
+    return this.heldTotal >= this.maxHeld;
+  }
+
+  private hold(state: SymbolState, bar: MarketData): void {
+    state.held.push(bar);
+    this.heldTotal += 1;
+  }
+
+  private released(count: number): void {
+    const wasOver = this.heldTotal >= this.maxHeld / 2;
+    this.heldTotal -= count;
+    if (wasOver && this.heldTotal < this.maxHeld / 2) this.context.heldDrained?.();
   }
 
   /**
@@ -75,7 +114,7 @@ export class Backfiller {
     const state = this.symbols.get(bar.symbol);
     if (state === undefined) return false;
     if (state.backfilling) {
-      state.held.push(bar);
+      this.hold(state, bar);
       return false;
     }
     const openMs = bar.time.getTime();
@@ -85,8 +124,8 @@ export class Backfiller {
       const nextOpenMs = this.context.adapter.nextOpenMs;
       if (nextOpenMs !== undefined && skipsBars(lastOpenMs, openMs, nextOpenMs)) {
         // The socket skipped a final update without disconnecting: fetch what is missing.
-        state.held.push(bar);
-        this.start(bar.symbol);
+        this.hold(state, bar);
+        this.start(bar.symbol, performance.now());
         return false;
       }
     }
@@ -100,14 +139,16 @@ export class Backfiller {
    * live frame is parsed, so no live bar can overtake the bars the backfill returns.
    */
   startAfterLoss(symbols: readonly string[]): void {
+    const liveSinceMs = performance.now();
     for (const symbol of symbols) {
-      if (this.dedup.last(symbol) !== undefined) this.start(symbol);
+      if (this.dedup.last(symbol) !== undefined) this.start(symbol, liveSinceMs);
     }
   }
 
-  private start(symbol: string): void {
+  private start(symbol: string, liveSinceMs: number): void {
     const state = this.symbols.get(symbol);
     if (state === undefined) return;
+    state.liveSinceMs = liveSinceMs;
     if (state.backfilling) {
       state.again = true;
       return;
@@ -133,12 +174,23 @@ export class Backfiller {
           state.again = false;
           const afterOpenMs = this.dedup.last(symbol);
           if (afterOpenMs === undefined) break;
-          let bars: MarketData[];
           try {
-            bars = await adapter.backfill(symbol, afterOpenMs, signal);
+            await this.fetch(symbol, state, afterOpenMs);
+            this.banReported = false;
           } catch (error) {
             if (signal.aborted) return;
             const failure = toMarketDataError(error, 'NETWORK', `backfill of ${symbol} failed`);
+            if (failure.code === 'IP_BANNED') {
+              // The live sockets go on; REST waits out the ban in the host's scheduler (its
+              // next acquire blocks until the ban ends), then the gap is fetched.
+              if (!this.banReported) {
+                this.banReported = true;
+                queue.offer([undefined, banNotice(failure)]);
+              }
+              await sleep(BAN_RETRY_MS, signal);
+              state.again = true;
+              continue;
+            }
             if (failure.fatal) return this.context.fail(failure);
             queue.offer([undefined, failure]);
             const delayMs = backoff.nextDelayMs();
@@ -149,12 +201,6 @@ export class Backfiller {
             }
             await sleep(delayMs, signal);
             state.again = true;
-            continue;
-          }
-          for (const bar of bars) {
-            if (this.dedup.accept(symbol, bar.time.getTime())) {
-              await queue.put([bar, undefined], signal);
-            }
           }
         } while (state.again);
         const gap = await this.releaseHeld(symbol, state);
@@ -170,6 +216,7 @@ export class Backfiller {
         if (gapRetries > MAX_GAP_RETRIES) {
           queue.offer([undefined, unrecoverableGap(symbol, gap)]);
           if (this.dedup.accept(symbol, gap.bar.time.getTime())) {
+            // (The gap bar stays in `held` too; the dedup drops it on release.)
             await queue.put([gap.bar, undefined], signal);
           }
           gapRetries = 0;
@@ -191,6 +238,27 @@ export class Backfiller {
     }
   }
 
+  /** One REST pass from `afterOpenMs`: each page is queued (deduped) as it arrives. */
+  private async fetch(symbol: string, state: SymbolState, afterOpenMs: number): Promise<void> {
+    const { adapter, queue, signal } = this.context;
+    const onPage = async (bars: MarketData[]): Promise<void> => {
+      for (const bar of bars) {
+        if (this.dedup.accept(symbol, bar.time.getTime())) {
+          await queue.put([bar, undefined], signal);
+        }
+      }
+    };
+    if (adapter.backfillPages !== undefined) {
+      await adapter.backfillPages(symbol, afterOpenMs, {
+        signal,
+        liveSinceMs: state.liveSinceMs,
+        onPage,
+      });
+      return;
+    }
+    await onPage(await adapter.backfill(symbol, afterOpenMs, signal));
+  }
+
   /**
    * Yields the live bars held during a backfill, in order, while they continue the yielded
    * sequence. Stops at the first one that skips bars (when the exchange emits every bar),
@@ -209,6 +277,7 @@ export class Backfiller {
       state.held = [];
       for (let i = 0; i < held.length; i++) {
         const bar = held[i] as MarketData;
+        this.released(1);
         const openMs = bar.time.getTime();
         const lastOpenMs = this.dedup.last(symbol);
         if (
@@ -217,6 +286,7 @@ export class Backfiller {
           skipsBars(lastOpenMs, openMs, nextOpenMs)
         ) {
           state.held = held.slice(i).concat(state.held);
+          this.heldTotal += held.length - i;
           return { bar };
         }
         if (this.dedup.accept(symbol, openMs)) await queue.put([bar, undefined], signal);
@@ -224,6 +294,18 @@ export class Backfiller {
     }
     return undefined;
   }
+}
+
+/** Our choice: after a ban, retry this often; the scheduler holds the request until it ends. */
+const BAN_RETRY_MS = 250;
+
+/** The non-fatal, in-band report of a 418 ban: REST is paused until it ends, bars go on. */
+function banNotice(failure: MarketDataError): MarketDataError {
+  return new MarketDataError(
+    'IP_BANNED',
+    `${failure.message}. The stream goes on: live bars keep arriving, REST is paused until the ban ends, then the gaps are backfilled`,
+    { fatal: false, cause: failure },
+  );
 }
 
 function unrecoverableGap(symbol: string, gap: { bar: MarketData }): MarketDataError {

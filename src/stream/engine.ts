@@ -67,6 +67,11 @@ export class StreamEngine {
       fail: (error) => this.fail(error),
       track: (task) => this.track(task),
       newBackoff: () => this.newBackoff(),
+      heldDrained: () => {
+        // A full queue resumes them itself once drained (its onDrained).
+        if (this.queue.length < this.queue.capacity) this.resumeAll();
+      },
+      maxHeld: Math.max(options.bufferSize, MIN_HELD_BOUND),
     });
     this.connector = new Connector({
       adapter,
@@ -108,6 +113,12 @@ export class StreamEngine {
             ];
             return;
           }
+          // Say that (and when) the setup is tried again: a bare warning reads as a dead stream.
+          this.status(
+            'reconnecting',
+            { id: `${this.adapter.venue}:setup`, url: '', symbols: [] },
+            { attempt: backoff.attempt, delayMs, reason: failure.message },
+          );
           try {
             await sleep(delayMs, this.signal);
           } catch {
@@ -284,19 +295,33 @@ export class StreamEngine {
 
   /** The hot path: one closed bar from a socket. */
   private onLiveBar(bar: MarketData, connection: Connection): void {
-    if (this.failed || !this.backfiller.admitLive(bar)) return;
-    if (!this.queue.offer([bar, undefined]) && !connection.isPaused) {
-      connection.pause();
-      this.paused.add(connection);
-      this.pauseCount += 1;
+    if (this.failed) return;
+    if (!this.backfiller.admitLive(bar)) {
+      // Held for a running backfill: past the bound, stop reading until they are released.
+      if (this.backfiller.overHeldBound) this.pause(connection);
+      return;
     }
+    if (!this.queue.offer([bar, undefined])) this.pause(connection);
   }
 
+  private pause(connection: Connection): void {
+    if (connection.isPaused) return;
+    connection.pause();
+    this.paused.add(connection);
+    this.pauseCount += 1;
+  }
+
+  /** Resumes paused sockets once both the queue and the held live bars have room again. */
   private resumeAll(): void {
+    // The backfiller calls heldDrained once they fall under half.
+    if (this.backfiller.held >= this.backfiller.maxHeld / 2) return;
     for (const connection of this.paused) connection.resume();
     this.paused.clear();
   }
 }
+
+/** Our choice: the held-bar bound is at least this (a few seconds of 1s bars of 2,000 symbols). */
+const MIN_HELD_BOUND = 4096;
 
 /**
  * Every backfill, sleep and request of a stream listens on its one signal (a backfill per symbol

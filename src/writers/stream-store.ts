@@ -6,11 +6,13 @@ import { debuglog } from 'node:util';
 import {
   type DuckDBAppender,
   type DuckDBConnection,
+  type DuckDBDataChunk,
   DuckDBInstance,
   type DuckDBPreparedStatement,
 } from '@duckdb/node-api';
 import type { MarketDataError } from '../core/errors.js';
 import { escapeGlob } from './atomic-file.js';
+import { createBarChunk } from './bar-chunks.js';
 import { ParquetRefresher, removeStaleExports } from './parquet-refresher.js';
 import {
   type CheckedBar,
@@ -34,6 +36,8 @@ export interface StreamStore {
   exportConnection: DuckDBConnection | undefined;
   upsert: DuckDBPreparedStatement | undefined;
   stageAppender: DuckDBAppender | undefined;
+  /** The data chunk the staging appender is fed through (reused; see createBarChunk). */
+  stageChunk: DuckDBDataChunk | undefined;
   refresher: ParquetRefresher | undefined;
   storeKey: string | undefined;
   /** This initialize created the store file (so a failed initialize removes it again). */
@@ -58,6 +62,7 @@ export function emptyStore(): StreamStore {
     exportConnection: undefined,
     upsert: undefined,
     stageAppender: undefined,
+    stageChunk: undefined,
     refresher: undefined,
     storeKey: undefined,
     createdStore: false,
@@ -160,6 +165,7 @@ export async function openStore(store: StreamStore, options: StreamStoreOptions)
     );
     await store.writeConnection.run(`CREATE TEMP TABLE stage (${MARKET_DATA_COLUMNS_SQL})`);
     store.stageAppender = await store.writeConnection.createAppender('stage', 'main', 'temp');
+    store.stageChunk = createBarChunk();
     store.upsert = await store.writeConnection.prepare(
       'INSERT OR REPLACE INTO market_data VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
     );
@@ -223,6 +229,7 @@ export function releaseStore(store: StreamStore): void {
   store.writeConnection?.closeSync();
   store.instance?.closeSync();
   store.stageAppender = undefined;
+  store.stageChunk = undefined;
   store.upsert = undefined;
   store.exportConnection = undefined;
   store.writeConnection = undefined;

@@ -1,18 +1,12 @@
 import { join } from 'node:path';
-import type { DuckDBAppender, DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
+import type { DuckDBPreparedStatement } from '@duckdb/node-api';
 import { ConfigError, type MarketDataError } from '../core/errors.js';
 import { isInterval } from '../core/intervals.js';
 import type { BatchWriter, Interval, MarketData, MarketDataWriter } from '../core/types.js';
-import {
-  appendBar,
-  bindBar,
-  checkBar,
-  MARKET_DATA_SELECT_SQL,
-  writerError,
-} from './parquet-schema.js';
+import { commitGroup, commitRows, type PendingWrite } from './group-commit.js';
+import { checkBar, writerError } from './parquet-schema.js';
 import {
   emptyStore,
-  latestPerBar,
   openStore,
   releaseStore,
   removeCreatedStore,
@@ -94,6 +88,8 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
   // Store operations run one at a time: a prepared statement's bindings and the staging table are
   // shared, and concurrent callers must not interleave them.
   #tail: Promise<void> = Promise.resolve();
+  // Writes waiting for the commit already queued for them; later writes join until it starts.
+  #openGroup: PendingWrite[] | undefined;
 
   /**
    * @param dataDir directory of the output; created by `initialize`
@@ -181,42 +177,40 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
     this.#store.createdStore = false;
   }
 
-  /** Stores one bar (replacing a stored bar of the same symbol and time); durable on resolve. */
+  /**
+   * Stores one bar (replacing a stored bar of the same symbol and time); durable on resolve.
+   * Writes made while an earlier commit runs (many symbols closing the same second) share the
+   * next transaction; each still resolves only once that transaction is committed.
+   */
   async write(data: MarketData): Promise<void> {
-    const upsert = this.#requireOpen('write');
-    const checked = checkBar(data, this.#parquetPath);
-    return this.#enqueue(async () => {
-      bindBar(upsert, checked);
-      try {
-        await upsert.run();
-      } catch (error) {
-        throw writerError('cannot store a bar in', this.#storePath, error);
+    this.#requireOpen('write');
+    const row = checkBar(data, this.#parquetPath);
+    return new Promise<void>((resolve, reject) => {
+      let group = this.#openGroup;
+      if (group === undefined) {
+        const opened: PendingWrite[] = [];
+        group = opened;
+        this.#openGroup = opened;
+        // Never rejects: commitGroup settles each write's own promise.
+        void this.#enqueue(() => {
+          if (this.#openGroup === opened) this.#openGroup = undefined;
+          return commitGroup(this.#store, opened, this.#storePath);
+        });
       }
-      this.#store.refresher?.markDirty();
+      group.push({ row, resolve, reject });
     });
   }
 
   /** Stores many bars in one transaction: all of them or none. Within the batch the last wins. */
   async writeBatch(data: MarketData[]): Promise<void> {
     this.#requireOpen('writeBatch');
-    const rows = latestPerBar(data.map((bar) => checkBar(bar, this.#parquetPath)));
+    const rows = data.map((bar) => checkBar(bar, this.#parquetPath));
     if (rows.length === 0) return;
+    // Later single writes must not join a group queued before this batch: they would commit
+    // first, and the batch's older bar would replace theirs.
+    this.#openGroup = undefined;
     return this.#enqueue(async () => {
-      const appender = this.#store.stageAppender as DuckDBAppender;
-      const connection = this.#store.writeConnection as DuckDBConnection;
-      try {
-        for (const row of rows) appendBar(appender, row);
-        appender.flushSync();
-        // One statement is one transaction: the whole batch commits, or nothing does.
-        await connection.run(
-          `INSERT OR REPLACE INTO market_data SELECT ${MARKET_DATA_SELECT_SQL} FROM stage`,
-        );
-      } catch (error) {
-        throw writerError('cannot store a batch of bars in', this.#storePath, error);
-      } finally {
-        appender.clear();
-        await connection.run('DELETE FROM stage');
-      }
+      await commitRows(this.#store, rows, this.#storePath);
       this.#store.refresher?.markDirty();
     });
   }

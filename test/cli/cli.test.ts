@@ -14,7 +14,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const BAR_LINE = /^[A-Z0-9.]+: O=\d+\.\d{2} H=\d+\.\d{2} L=\d+\.\d{2} C=\d+\.\d{2} V=\d+\.\d{2}$/;
+const BAR_LINE =
+  /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ [A-Z0-9.]+: O=\d+\.\d+ H=\d+\.\d+ L=\d+\.\d+ C=\d+\.\d+ V=\d+(\.\d+)?$/;
 
 describe('argo-market', () => {
   it('lists providers as a table', async () => {
@@ -102,7 +103,8 @@ describe('argo-market', () => {
     ]);
     expect(result.stderr).not.toContain('error');
     expect(result.code).toBe(0);
-    const path = join(dir, 'BTCUSDT_2024-03-01_2024-03-02_1_hour.parquet');
+    // Simulated data lands under simulated/, never under the name real data would take.
+    const path = join(dir, 'simulated', 'BTCUSDT_2024-03-01_2024-03-02_1_hour.parquet');
     expect(result.stdout.trim()).toBe(path);
     expect(result.stderr).toMatch(/progress 48\/48 bars/);
     const bars = await readParquetBars(path);
@@ -123,7 +125,7 @@ describe('argo-market', () => {
       '--simulate',
     ]);
     expect(result.code).toBe(0);
-    const path = join(dir, 'AAPL_2024-03-04_2024-03-05_1_hour.parquet');
+    const path = join(dir, 'simulated', 'AAPL_2024-03-04_2024-03-05_1_hour.parquet');
     expect(result.stdout.trim()).toBe(path);
     expect((await readParquetBars(path)).length).toBeGreaterThan(10);
   });
@@ -138,7 +140,8 @@ describe('argo-market', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('AUTH_FAILED');
     expect(`${result.stdout}${result.stderr}`).not.toContain(key);
-    expect((await readdir(dir)).filter((f) => f.startsWith('AAPL_2024-03-04_20'))).toEqual([
+    const simulated = join(dir, 'simulated');
+    expect((await readdir(simulated)).filter((f) => f.startsWith('AAPL_2024-03-04_20'))).toEqual([
       'AAPL_2024-03-04_2024-03-05_1_hour.parquet',
     ]);
   });
@@ -207,8 +210,8 @@ describe('argo-market', () => {
     child.kill('SIGINT');
     const [code] = await once(child, 'close');
     expect(code).toBe(0);
-    expect(await readdir(out)).toContain('stream_data_binance_1s.parquet');
-    const stored = await readParquetBars(join(out, 'stream_data_binance_1s.parquet'));
+    expect(await readdir(join(out, 'simulated'))).toContain('stream_data_binance_1s.parquet');
+    const stored = await readParquetBars(join(out, 'simulated', 'stream_data_binance_1s.parquet'));
     expect(stored.length).toBeGreaterThanOrEqual(lines.length);
   });
 

@@ -23,7 +23,9 @@ function configError(fn: () => unknown): ConfigError {
 
 describe('registry', () => {
   it('lists providers with their info', () => {
-    expect(getSupportedProviders()).toEqual(['binance', 'polygon']);
+    expect(getSupportedProviders()).toEqual(['binance', 'polygon', 'jetstream']);
+    expect(getProviderInfo('jetstream')).toMatchObject({ name: 'jetstream', requiresAuth: false });
+    expect(getStreamKeychainFields('jetstream')).toEqual(['token']);
     expect(getProviderInfo('polygon')).toMatchObject({ name: 'polygon', requiresAuth: true });
     expect(getProviderInfo('binance').requiresAuth).toBe(false);
   });

@@ -160,6 +160,51 @@ describe('DuckDBWriter', () => {
     });
   });
 
+  it('spills to Parquet parts and writes the same bytes as a writer that never spilled', async () => {
+    const dir = await tempDir();
+    const spill = await tempDir();
+    const inOrder = Array.from({ length: 500 }, (_, i) => bar('BTCUSDT', i));
+    // Out of order and two symbols: this path sorts at finalize.
+    const shuffled = [...inOrder, ...inOrder.map((b) => ({ ...b, symbol: 'AAAUSDT' }))].sort(
+      (a, b) => ((a.time.getTime() * 7919) % 1009) - ((b.time.getTime() * 7919) % 1009),
+    );
+    for (const [name, bars] of [
+      ['ordered', inOrder],
+      ['shuffled', shuffled],
+    ] as const) {
+      const whole = join(dir, `${name}-whole.parquet`);
+      const spilled = join(dir, `${name}-spilled.parquet`);
+      const one = await openWriter(whole);
+      const many = new DuckDBWriter(spilled, { spillDirectory: spill, spillRows: 64 });
+      onTestFinished(() => many.close());
+      await many.initialize();
+      for (let start = 0; start < bars.length; start += 50) {
+        await one.writeBatch(bars.slice(start, start + 50));
+        await many.writeBatch(bars.slice(start, start + 50));
+      }
+      await many.write(bar('BTCUSDT', 10_000));
+      await one.write(bar('BTCUSDT', 10_000));
+      await one.finalize();
+      await many.finalize();
+      expect((await readdir(spill)).length).toBe(1); // the writer's own spill directory
+      await many.close();
+      expect(await readdir(spill)).toEqual([]);
+      expect(await readFile(spilled)).toEqual(await readFile(whole));
+      const read = await readParquetBars(spilled);
+      expect(read).toHaveLength(bars.length + 1);
+      const keys = read.map((b) => `${b.symbol} ${b.time.toISOString()}`);
+      expect(keys).toEqual([...keys].sort());
+    }
+  });
+
+  it('rejects a bad spillRows or spillDirectory with CONFIG_INVALID', () => {
+    for (const options of [{ spillRows: 0 }, { spillRows: 1.5 }, { spillDirectory: ' ' }]) {
+      expect(() => new DuckDBWriter('out.parquet', options)).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID' }),
+      );
+    }
+  });
+
   it('rejects an empty output path with CONFIG_INVALID', () => {
     expect(() => new DuckDBWriter('')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });

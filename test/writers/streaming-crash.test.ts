@@ -55,37 +55,44 @@ afterAll(async () => {
 });
 
 describe('StreamingDuckDBWriter under kill -9', () => {
-  it('loses no acknowledged write and leaves a readable Parquet file', async () => {
-    const dir = await tempDir();
-    const child = spawn(process.execPath, [CHILD, childModule, dir, String(PRELOAD_ROWS)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    onTestFinished(() => killQuietly(child));
-    let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (text: string) => {
-      stderr += text;
-    });
+  it.each([
+    ['one write at a time', 1],
+    ['50 concurrent writes sharing group commits', 50],
+  ])(
+    'loses no acknowledged write and leaves a readable Parquet file (%s)',
+    async (_, concurrency) => {
+      const dir = await tempDir();
+      const args = [CHILD, childModule, dir, String(PRELOAD_ROWS), String(concurrency)];
+      const child = spawn(process.execPath, args, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      onTestFinished(() => killQuietly(child));
+      let stderr = '';
+      child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+        stderr += text;
+      });
 
-    const lastAcked = await killDuringExport(child, dir, KILL_AFTER_ACKS, 10_000);
-    expect(lastAcked, stderr).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
+      const lastAcked = await killDuringExport(child, dir, KILL_AFTER_ACKS * concurrency, 10_000);
+      expect(lastAcked, stderr).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
 
-    // Whatever the kill interrupted, the Parquet file on disk is complete and readable.
-    const parquetPath = join(dir, 'stream_data_binance_1s.parquet');
-    const onDisk = await readParquetBars(parquetPath);
-    for (const stored of onDisk) expect(stored.id).toBe(`${stored.symbol}-${idOf(stored.time)}`);
+      // Whatever the kill interrupted, the Parquet file on disk is complete and readable.
+      const parquetPath = join(dir, 'stream_data_binance_1s.parquet');
+      const onDisk = await readParquetBars(parquetPath);
+      for (const stored of onDisk) expect(stored.id).toBe(`${stored.symbol}-${idOf(stored.time)}`);
 
-    // A new run recovers every acknowledged bar from the store.
-    const writer = new StreamingDuckDBWriter(dir, 'binance', '1s');
-    onTestFinished(() => writer.close());
-    await writer.initialize();
-    await writer.close();
-    const recovered = await readParquetBars(parquetPath);
-    const streamed = recovered.filter((b) => b.symbol === 'BTCUSDT').map((b) => idOf(b.time));
-    const acked = Array.from({ length: lastAcked + 1 }, (_, i) => i);
-    expect(streamed.slice(0, acked.length)).toEqual(acked);
-    expect(recovered.filter((b) => b.symbol === 'PRELOAD')).toHaveLength(PRELOAD_ROWS);
-    expect((await readdir(dir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
-  });
+      // A new run recovers every acknowledged bar from the store.
+      const writer = new StreamingDuckDBWriter(dir, 'binance', '1s');
+      onTestFinished(() => writer.close());
+      await writer.initialize();
+      await writer.close();
+      const recovered = await readParquetBars(parquetPath);
+      const streamed = recovered.filter((b) => b.symbol === 'BTCUSDT').map((b) => idOf(b.time));
+      const acked = Array.from({ length: lastAcked + 1 }, (_, i) => i);
+      expect(streamed.slice(0, acked.length)).toEqual(acked);
+      expect(recovered.filter((b) => b.symbol === 'PRELOAD')).toHaveLength(PRELOAD_ROWS);
+      expect((await readdir(dir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    },
+  );
 });
 
 const BASE_MS = Date.UTC(2024, 0, 1);

@@ -89,6 +89,41 @@ describe('StreamingDuckDBWriter', () => {
     expect(new Set(stored.map((b) => b.id))).toEqual(new Set(bars.map((b) => b.id)));
   });
 
+  it('keeps the last write of a bar when single writes and a batch of it are in flight together', async () => {
+    const dir = await tempDir();
+    const writer = await openWriter(dir);
+    const version = (close: number) => bar('BTCUSDT', 0, { close });
+    await Promise.all([
+      writer.write(version(1)),
+      writer.write(bar('ETHUSDT', 0)),
+      writer.writeBatch([version(2), bar('ETHUSDT', 1)]),
+      // Must not join the group queued before the batch, or the batch's older bar would win.
+      writer.write(version(3)),
+      writer.write(bar('ETHUSDT', 2)),
+    ]);
+    await writer.flush();
+    const stored = await readParquetBars(writer.getOutputPath());
+    expect(stored.map((b) => [b.symbol, b.close])).toEqual([
+      ['BTCUSDT', 3],
+      ['ETHUSDT', bar('ETHUSDT', 0).close],
+      ['ETHUSDT', bar('ETHUSDT', 1).close],
+      ['ETHUSDT', bar('ETHUSDT', 2).close],
+    ]);
+  });
+
+  it('resolves each of many concurrent writes only once its bar is in the store', async () => {
+    const dir = await tempDir();
+    const writer = await openWriter(dir);
+    const acked: number[] = [];
+    const writes = Array.from({ length: 300 }, (_, i) =>
+      writer.write(bar('BTCUSDT', i)).then(() => acked.push(i)),
+    );
+    await Promise.all(writes);
+    expect(acked).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    await writer.flush();
+    expect(await readParquetBars(writer.getOutputPath())).toHaveLength(300);
+  });
+
   it('reloads what an earlier run stored and adds to it', async () => {
     const dir = await tempDir();
     const first = await openWriter(dir);

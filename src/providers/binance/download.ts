@@ -4,10 +4,10 @@ import { downloadRangeMs } from '../../core/download-range.js';
 import { MarketDataError, toMarketDataError, writerNotConfigured } from '../../core/errors.js';
 import { bucketStartMs, timespanToInterval } from '../../core/intervals.js';
 import {
-  type DownloadParams,
   isBatchWriter,
   type MarketData,
   type MarketDataWriter,
+  type SizedDownloadParams,
 } from '../../core/types.js';
 import { fetchPagesInOrder } from '../../http/ordered-pages.js';
 import { type BinanceRest, planKlinePages } from './rest.js';
@@ -23,8 +23,8 @@ import { type BinanceRest, planKlinePages } from './rest.js';
 export async function downloadKlines(
   rest: BinanceRest,
   writer: MarketDataWriter | undefined,
-  params: DownloadParams,
-  concurrency: number,
+  params: SizedDownloadParams,
+  concurrency: number | (() => number),
 ): Promise<string> {
   if (writer === undefined) throw writerNotConfigured();
   const { signal } = params;

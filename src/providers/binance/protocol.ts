@@ -14,6 +14,10 @@ export const BINANCE_TESTNET_WS_URL = 'wss://stream.testnet.binance.vision';
 export const KLINES_PAGE_LIMIT = 1000;
 /** PROTOCOLS.md §1.3: REQUEST_WEIGHT per minute since 2023-08-25 (until exchangeInfo says otherwise). */
 export const DEFAULT_WEIGHT_LIMIT = 6000;
+/** PROTOCOLS.md §1.3: the REQUEST_WEIGHT window, one minute (counted per IP). */
+export const WEIGHT_WINDOW_MS = 60_000;
+/** PROTOCOLS.md §1.5: request weight of each endpoint we call. */
+export const REQUEST_WEIGHT = { time: 1, exchangeInfo: 20, klines: 2 } as const;
 /** PROTOCOLS.md §1.6 limits: streams per connection. */
 export const MAX_STREAMS_PER_CONNECTION = 1024;
 /**
@@ -68,7 +72,14 @@ export const TRADING_STATUS = 'TRADING';
 export interface ExchangeInfo {
   serverTime?: number;
   rateLimits?: { rateLimitType: string; interval: string; intervalNum: number; limit: number }[];
-  symbols?: { symbol: string; status: string; baseAsset?: string; quoteAsset?: string }[];
+  symbols?: {
+    symbol: string;
+    status: string;
+    baseAsset?: string;
+    quoteAsset?: string;
+    /** `PRICE_FILTER` carries `tickSize` as a decimal string, e.g. `"0.01000000"` [doc]. */
+    filters?: { filterType: string; tickSize?: string }[];
+  }[];
 }
 
 /** PROTOCOLS.md §1.6 kline event (`k` holds the bar; `x` marks the final update). */

@@ -4,6 +4,7 @@ import {
   type BinanceStreamOptions,
   binanceStreamSchema,
 } from '../../config/schemas.js';
+import { withBarSize } from '../../core/intervals.js';
 import type {
   DownloadParams,
   FormingBarListener,
@@ -105,6 +106,14 @@ export class BinanceProvider implements Provider {
   }
 
   /**
+   * Decimal places of each configured symbol's price tick (exchangeInfo `PRICE_FILTER`), so
+   * prices can be printed as the venue quotes them: `0.010123` for BNBBTC, not `0.01`.
+   */
+  priceDecimals(signal?: AbortSignal): Promise<Map<string, number>> {
+    return this.rest.priceDecimals(this.config.symbols, signal);
+  }
+
+  /**
    * Hear each symbol's forming (still open) bar from the kline frames Binance pushes every
    * 1–2 s while `stream()` runs (DESIGN.md §3); `undefined` stops. Never yielded or written.
    */
@@ -113,9 +122,12 @@ export class BinanceProvider implements Provider {
   }
 
   /**
-   * Download closed klines with open times in `[startDate, endDate]` into the configured writer
-   * and resolve to `writer.finalize()`'s path. Pages of 1000 are fetched `downloadConcurrency`
-   * at a time and written in order; weight headers, 429 `Retry-After` and 418 bans are
+   * Download closed klines (of `multiplier` × `timespan`, or the configured interval when both
+   * are left out) with open times in `[startDate, endDate]` into the configured writer and
+   * resolve to `writer.finalize()`'s path. Pages of 1000 are fetched as many at a time as the
+   * host's REST scheduler allows (at least `downloadConcurrency`; more when latency is high,
+   * within Binance's weight limit shared with every stream) and written in order; weight
+   * headers, 429 `Retry-After` and 418 bans are
    * honoured; network errors and 5xx retry. On failure or abort the writer is closed without
    * finalizing (no file) and the promise rejects with a MarketDataError.
    *
@@ -125,8 +137,14 @@ export class BinanceProvider implements Provider {
    *   endDate: new Date('2024-01-31'), multiplier: 1, timespan: 'hour',
    *   onProgress: (current, total) => console.error(`${current}/${total}`) });
    */
-  download(params: DownloadParams): Promise<string> {
-    return downloadKlines(this.rest, this.writer, params, this.config.downloadConcurrency);
+  async download(params: DownloadParams): Promise<string> {
+    // The window of pages in flight follows the host scheduler's bound (latency × the weight
+    // budget's rate); `downloadConcurrency` is its floor.
+    const scheduler = this.rest.scheduler;
+    const floor = this.config.downloadConcurrency;
+    return downloadKlines(this.rest, this.writer, withBarSize(params, this.getInterval()), () =>
+      Math.max(floor, scheduler.concurrency),
+    );
   }
 
   /**

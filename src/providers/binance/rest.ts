@@ -3,15 +3,22 @@ import { bucketStartMs, intervalMs, openTimesBetween } from '../../core/interval
 import { isPlausibleOhlcv } from '../../core/ohlcv.js';
 import type { Interval, MarketData } from '../../core/types.js';
 import { getJson, type RetryPolicy } from '../../http/request.js';
-import { WeightBudget } from '../../http/weight-budget.js';
+import {
+  type RestScheduler,
+  schedulerHost,
+  sharedRestScheduler,
+} from '../../http/rest-scheduler.js';
+import { usedWeightFromHeaders } from '../../http/weight-budget.js';
 import {
   DEFAULT_WEIGHT_LIMIT,
   EXCHANGE_INFO_BATCH,
   type ExchangeInfo,
   KLINES_PAGE_LIMIT,
   type KlineRow,
+  REQUEST_WEIGHT,
   readBinanceErrorBody,
   TRADING_STATUS,
+  WEIGHT_WINDOW_MS,
 } from './protocol.js';
 
 /** Settings of the REST client (from the provider's validated config). */
@@ -28,19 +35,41 @@ export interface KlinePage {
   count: number;
 }
 
+/** Reads `X-MBX-USED-WEIGHT-1M` into the host's scheduler (PROTOCOLS.md §1.3). */
+function observeWeight(scheduler: RestScheduler, headers: Headers): void {
+  const used = usedWeightFromHeaders(headers);
+  if (used !== undefined) scheduler.observeUsed(WEIGHT_WINDOW_MS, used);
+}
+
 /**
  * Binance Spot public REST (PROTOCOLS.md §1.5): server time, exchangeInfo symbol checks and
- * klines paging. Shares one weight budget across all requests of a provider.
+ * klines paging. Every request goes through the host's shared {@link RestScheduler} (one per
+ * host, process-wide: Binance counts weight per IP) with its weight reserved before sending.
  */
 export class BinanceRest {
-  readonly budget = new WeightBudget(DEFAULT_WEIGHT_LIMIT);
+  /** The host's scheduler, shared with every other stream and download of the process. */
+  readonly scheduler: RestScheduler;
   private readonly baseUrl: string;
+  /** The server-time read of each stream (keyed by its signal), shared by its backfills. */
+  private readonly timeReads = new WeakMap<
+    AbortSignal,
+    { startedAtMs: number; promise: Promise<number> }
+  >();
 
   constructor(private readonly options: BinanceRestOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.scheduler = sharedRestScheduler(schedulerHost(this.baseUrl), {
+      windows: [{ limit: DEFAULT_WEIGHT_LIMIT, windowMs: WEIGHT_WINDOW_MS }],
+      mode: 'aligned',
+    });
   }
 
-  private async get<T>(path: string, params: Record<string, string>, signal?: AbortSignal) {
+  private async get<T>(
+    path: string,
+    params: Record<string, string>,
+    weight: number,
+    signal?: AbortSignal,
+  ) {
     const query = new URLSearchParams(params).toString();
     const url = `${this.baseUrl}${path}${query ? `?${query}` : ''}`;
     const response = await getJson<T>(url, {
@@ -48,30 +77,60 @@ export class BinanceRest {
       timeoutMs: this.options.timeoutMs,
       retry: this.options.retry,
       readErrorBody: readBinanceErrorBody,
-      budget: this.budget,
+      scheduled: { scheduler: this.scheduler, cost: weight, observe: observeWeight },
       service: 'Binance',
     });
     return response.body;
   }
 
-  /** PROTOCOLS.md §1.5 `GET /api/v3/time`. */
+  /** PROTOCOLS.md §1.5 `GET /api/v3/time`; also aligns the scheduler's windows to it. */
   async serverTimeMs(signal?: AbortSignal): Promise<number> {
-    const body = await this.get<{ serverTime?: unknown }>('/api/v3/time', {}, signal);
+    const body = await this.get<{ serverTime?: unknown }>(
+      '/api/v3/time',
+      {},
+      REQUEST_WEIGHT.time,
+      signal,
+    );
     if (typeof body.serverTime !== 'number' || !Number.isFinite(body.serverTime)) {
       throw new MarketDataError('PROTOCOL', 'Binance /api/v3/time answered without serverTime', {
         fatal: false,
       });
     }
+    this.scheduler.noteServerTime(body.serverTime);
     return body.serverTime;
+  }
+
+  /**
+   * A server time read no earlier than `sinceMs` (local `performance.now()`), shared by every
+   * caller with the same `signal`: after a reconnect, all symbols of the socket backfill up to
+   * one read, so a reconnect costs one `/api/v3/time`, not one per symbol.
+   */
+  serverTimeSince(sinceMs: number, signal: AbortSignal): Promise<number> {
+    const read = this.timeReads.get(signal);
+    if (read !== undefined && read.startedAtMs >= sinceMs) return read.promise;
+    const startedAtMs = performance.now();
+    const promise = this.serverTimeMs(signal);
+    const entry = { startedAtMs, promise };
+    this.timeReads.set(signal, entry);
+    promise.catch(() => {
+      if (this.timeReads.get(signal) === entry) this.timeReads.delete(signal);
+    });
+    return promise;
   }
 
   /** PROTOCOLS.md §1.5 exchangeInfo; also adopts the published REQUEST_WEIGHT limit. */
   async exchangeInfo(params: Record<string, string>, signal?: AbortSignal): Promise<ExchangeInfo> {
-    const info = await this.get<ExchangeInfo>('/api/v3/exchangeInfo', params, signal);
+    const info = await this.get<ExchangeInfo>(
+      '/api/v3/exchangeInfo',
+      params,
+      REQUEST_WEIGHT.exchangeInfo,
+      signal,
+    );
     const weight = info.rateLimits?.find(
       (l) => l.rateLimitType === 'REQUEST_WEIGHT' && l.interval === 'MINUTE' && l.intervalNum === 1,
     );
-    if (weight) this.budget.setLimit(weight.limit);
+    if (weight) this.scheduler.setLimit(WEIGHT_WINDOW_MS, weight.limit);
+    if (typeof info.serverTime === 'number') this.scheduler.noteServerTime(info.serverTime);
     return info;
   }
 
@@ -120,6 +179,27 @@ export class BinanceRest {
     }
   }
 
+  /**
+   * Decimal places of each symbol's price tick (exchangeInfo `PRICE_FILTER.tickSize`): 2 for a
+   * tick of `0.01000000`. Symbols without a filter are left out.
+   */
+  async priceDecimals(
+    symbols: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, number>> {
+    const decimals = new Map<string, number>();
+    for (let i = 0; i < symbols.length; i += EXCHANGE_INFO_BATCH) {
+      const batch = symbols.slice(i, i + EXCHANGE_INFO_BATCH);
+      const info = await this.exchangeInfo({ symbols: JSON.stringify(batch) }, signal);
+      for (const listing of info.symbols ?? []) {
+        const tick = listing.filters?.find((f) => f.filterType === 'PRICE_FILTER')?.tickSize;
+        const places = tick === undefined ? undefined : tickDecimals(tick);
+        if (places !== undefined) decimals.set(listing.symbol, places);
+      }
+    }
+    return decimals;
+  }
+
   private async listing(symbol: string, signal?: AbortSignal): Promise<ExchangeInfo | undefined> {
     try {
       return await this.exchangeInfo({ symbol }, signal);
@@ -144,7 +224,7 @@ export class BinanceRest {
       limit: String(KLINES_PAGE_LIMIT),
     };
     if (endMs !== undefined) params.endTime = String(endMs);
-    const rows = await this.get<unknown>('/api/v3/klines', params, signal);
+    const rows = await this.get<unknown>('/api/v3/klines', params, REQUEST_WEIGHT.klines, signal);
     if (!Array.isArray(rows)) {
       throw new MarketDataError('PROTOCOL', `Binance klines for ${symbol} is not an array`, {
         fatal: false,
@@ -166,10 +246,8 @@ export class BinanceRest {
   }
 
   /**
-   * Every closed bar with open time > `afterOpenMs`, in order (stream backfill). Asks the
-   * server's time FIRST: the caller's new socket is already live, so bars closing after that
-   * moment arrive on it, and bars closing before it are all final here (PROTOCOLS.md §3.1:
-   * the still-open bar has closeTime ≥ serverTime and is dropped).
+   * Every closed bar with open time > `afterOpenMs`, in order (stream backfill), collected.
+   * See {@link closedPagesAfter}; this reads the server time itself.
    */
   async closedBarsAfter(
     symbol: string,
@@ -177,18 +255,40 @@ export class BinanceRest {
     afterOpenMs: number,
     signal?: AbortSignal,
   ): Promise<MarketData[]> {
+    const out: MarketData[] = [];
+    const serverTime = () => this.serverTimeMs(signal);
+    await this.closedPagesAfter(symbol, interval, afterOpenMs, serverTime, signal, async (bars) => {
+      for (const bar of bars) out.push(bar);
+    });
+    return out;
+  }
+
+  /**
+   * Every closed bar with open time > `afterOpenMs`, handed to `onPage` page by page as the
+   * pages arrive (a long outage never sits in memory whole). Reads the server's time FIRST
+   * (`serverTime`, shared among a reconnect's symbols): the caller's new socket is already
+   * live, so bars closing after that moment arrive on it, and bars closing before it are all
+   * final here (PROTOCOLS.md §3.1: the still-open bar has closeTime ≥ serverTime and is dropped).
+   */
+  async closedPagesAfter(
+    symbol: string,
+    interval: Interval,
+    afterOpenMs: number,
+    serverTime: () => Promise<number>,
+    signal: AbortSignal | undefined,
+    onPage: (bars: MarketData[]) => Promise<void>,
+  ): Promise<void> {
     try {
-      const serverTimeMs = await this.serverTimeMs(signal);
-      const out: MarketData[] = [];
+      const serverTimeMs = await serverTime();
       let startMs = afterOpenMs + 1;
       while (true) {
         const rows = await this.klines(symbol, interval, startMs, undefined, signal);
         const bars = rowsToClosedBars(rows, symbol, interval, serverTimeMs, startMs - 1);
-        for (const bar of bars) out.push(bar);
+        if (bars.length > 0) await onPage(bars);
         // Fewer than a page, or reached the open bar: done (PROTOCOLS.md §3.2).
-        if (rows.length < KLINES_PAGE_LIMIT || bars.length < rows.length) return out;
+        if (rows.length < KLINES_PAGE_LIMIT || bars.length < rows.length) return;
         const last = bars.at(-1);
-        if (last === undefined) return out;
+        if (last === undefined) return;
         startMs = last.time.getTime() + 1;
       }
     } catch (error) {
@@ -306,4 +406,11 @@ export function planKlinePages(
     });
   }
   return pages;
+}
+
+/** `"0.01000000"` → 2, `"1.00000000"` → 0; undefined for anything that is not a positive decimal. */
+export function tickDecimals(tickSize: string): number | undefined {
+  if (!/^\d+(\.\d+)?$/.test(tickSize) || Number(tickSize) <= 0) return undefined;
+  const fraction = tickSize.split('.')[1] ?? '';
+  return fraction.replace(/0+$/, '').length;
 }

@@ -114,5 +114,14 @@ export function binanceStreamAdapter(options: {
     parse: (frame, sink) => parseKlineFrame(frame, sink, options.formingListener),
     backfill: (symbol, afterOpenMs, signal) =>
       rest.closedBarsAfter(symbol, interval, afterOpenMs, signal),
+    backfillPages: (symbol, afterOpenMs, page) =>
+      rest.closedPagesAfter(
+        symbol,
+        interval,
+        afterOpenMs,
+        () => rest.serverTimeSince(page.liveSinceMs, page.signal),
+        page.signal,
+        page.onPage,
+      ),
   };
 }

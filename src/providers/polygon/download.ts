@@ -17,6 +17,7 @@ import {
   isBatchWriter,
   type MarketData,
   type MarketDataWriter,
+  type SizedDownloadParams,
   type Timespan,
 } from '../../core/types.js';
 import { fetchPagesInOrder } from '../../http/ordered-pages.js';
@@ -33,7 +34,7 @@ import type { AggsRangeEnd, PolygonRest } from './rest.js';
 export async function downloadAggregates(
   rest: PolygonRest,
   writer: MarketDataWriter | undefined,
-  params: DownloadParams,
+  params: SizedDownloadParams,
   concurrency: number,
 ): Promise<string> {
   if (writer === undefined) throw writerNotConfigured();
@@ -93,7 +94,7 @@ export async function downloadAggregates(
 
 async function fetchWindow(
   rest: PolygonRest,
-  params: DownloadParams,
+  params: SizedDownloadParams,
   window: DownloadWindow,
   range: { startMs: number; endMs: number },
   signal: AbortSignal,
@@ -157,7 +158,7 @@ async function writeAll(writer: MarketDataWriter, bars: MarketData[]): Promise<v
   }
 }
 
-function validateDownload(params: DownloadParams): void {
+function validateDownload(params: SizedDownloadParams): void {
   if (typeof params.ticker !== 'string' || !POLYGON_TICKER_PATTERN.test(params.ticker)) {
     throw new ConfigError(
       'ticker',

@@ -8,7 +8,7 @@ import {
 } from '../../config/schemas.js';
 import { linkedAbort } from '../../core/abort.js';
 import { MarketDataError, registerSecret, toMarketDataError } from '../../core/errors.js';
-import { bucketStartMs } from '../../core/intervals.js';
+import { bucketStartMs, withBarSize } from '../../core/intervals.js';
 import type {
   DownloadParams,
   FormingBarListener,
@@ -119,7 +119,8 @@ export class PolygonProvider implements Provider {
   }
 
   /**
-   * Downloads `multiplier` × `timespan` aggregates of `ticker` (split-adjusted) into the
+   * Downloads `multiplier` × `timespan` aggregates (the configured interval when both are left
+   * out) of `ticker` (split-adjusted) into the
    * configured writer and resolves to its output path. Long ranges are split into windows
    * fetched `downloadConcurrency` at a time and written in order. Day and longer bars keep
    * Polygon's New York-midnight start times. On failure or abort the writer is closed without
@@ -130,8 +131,13 @@ export class PolygonProvider implements Provider {
    * const path = await polygon.download({ ticker: 'AAPL', startDate: new Date('2024-01-02'),
    *   endDate: new Date('2024-01-31'), multiplier: 1, timespan: 'minute' });
    */
-  download(params: DownloadParams): Promise<string> {
-    return downloadAggregates(this.#rest(), this.#writer, params, this.#config.downloadConcurrency);
+  async download(params: DownloadParams): Promise<string> {
+    return downloadAggregates(
+      this.#rest(),
+      this.#writer,
+      withBarSize(params, this.getInterval()),
+      this.#config.downloadConcurrency,
+    );
   }
 
   /**

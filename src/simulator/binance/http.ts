@@ -8,6 +8,7 @@ import type { SimClock } from '../clock.js';
 import type { FailStatus } from '../faults.js';
 import { sendJson, type VenueHandlers } from '../http-server.js';
 import type { Market } from '../market.js';
+import type { Stats } from '../stats.js';
 import {
   type BinanceError,
   errors,
@@ -25,6 +26,8 @@ export interface BinanceRestContext {
   market: Market;
   symbols: ReadonlySet<string>;
   weightLimit: number;
+  /** Counts the requests the weight limit refused (optional for callers that do not count). */
+  stats?: Stats;
 }
 
 const INTEGER = /^-?\d{1,20}$/;
@@ -62,6 +65,7 @@ export function binanceRest(ctx: BinanceRestContext): Pick<VenueHandlers, 'reque
       }
       const charge = budget.charge(route.weight(url.searchParams));
       if (!charge.ok) {
+        ctx.stats?.countRateLimitRefusal('binance', charge.status);
         sendJson(res, charge.status, charge.body, {
           ...weightHeaders(charge.used),
           'Retry-After': String(charge.retryAfterSec),

@@ -46,6 +46,8 @@ export interface BinanceWsContext {
   flood?: FloodOptions;
   /** New connections allowed per real-time window (all clients count as one IP). */
   connectionLimit: { connections: number; windowMs: number };
+  /** Real ms between in-progress updates of one stream at least (default 50). */
+  updateFloorRealMs?: number;
 }
 
 /** The Binance WebSocket side: upgrade handler plus close(). */
@@ -258,7 +260,7 @@ function publish(
   if (interval === '1s') return;
   if (
     nowMs - sub.lastUpdateSimMs >= UPDATE_INTERVAL_MS &&
-    realMs - sub.lastUpdateRealMs >= UPDATE_FLOOR_REAL_MS
+    realMs - sub.lastUpdateRealMs >= (ctx.updateFloorRealMs ?? UPDATE_FLOOR_REAL_MS)
   ) {
     sub.lastUpdateSimMs = nowMs;
     sub.lastUpdateRealMs = realMs;

@@ -1,0 +1,75 @@
+// Group commit for StreamingDuckDBWriter: writes that arrive while a commit is queued or running
+// (many symbols closing the same second) share the next transaction, so the store pays one
+// durable commit per group instead of one per bar.
+
+import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+import type { MarketDataError } from '../core/errors.js';
+import { appendBarChunks } from './bar-chunks.js';
+import { bindBar, type CheckedBar, MARKET_DATA_SELECT_SQL, writerError } from './parquet-schema.js';
+import { latestPerBar, type StreamStore } from './stream-store.js';
+
+/** One write() waiting for its group's commit. */
+export interface PendingWrite {
+  row: CheckedBar;
+  resolve: () => void;
+  reject: (error: MarketDataError) => void;
+}
+
+/**
+ * Commits `rows` to the store in one transaction (all or none); the last row of a (symbol, time)
+ * wins. One row goes through the prepared upsert, more through the staging table.
+ */
+export async function commitRows(
+  store: StreamStore,
+  rows: CheckedBar[],
+  storePath: string,
+): Promise<void> {
+  if (rows.length === 1) {
+    const upsert = store.upsert;
+    try {
+      if (!upsert) throw new Error('store is closed');
+      bindBar(upsert, rows[0] as CheckedBar);
+      await upsert.run();
+    } catch (error) {
+      throw writerError('cannot store a bar in', storePath, error);
+    }
+    return;
+  }
+  const unique = latestPerBar(rows);
+  const appender = store.stageAppender as DuckDBAppender;
+  const connection = store.writeConnection as DuckDBConnection;
+  try {
+    if (!store.stageChunk) throw new Error('store is closed');
+    appendBarChunks(appender, store.stageChunk, unique);
+    appender.flushSync();
+    // One statement is one transaction: the whole group commits, or nothing does.
+    await connection.run(
+      `INSERT OR REPLACE INTO market_data SELECT ${MARKET_DATA_SELECT_SQL} FROM stage`,
+    );
+  } catch (error) {
+    throw writerError('cannot store bars in', storePath, error);
+  } finally {
+    appender.clear();
+    await connection.run('DELETE FROM stage').catch(() => undefined);
+  }
+}
+
+/** Commits a group of waiting writes, then settles each: all resolve, or all reject. */
+export async function commitGroup(
+  store: StreamStore,
+  group: PendingWrite[],
+  storePath: string,
+): Promise<void> {
+  try {
+    await commitRows(
+      store,
+      group.map((pending) => pending.row),
+      storePath,
+    );
+  } catch (error) {
+    for (const pending of group) pending.reject(error as MarketDataError);
+    return;
+  }
+  store.refresher?.markDirty();
+  for (const pending of group) pending.resolve();
+}
