@@ -118,23 +118,29 @@ export class MarketDataClient {
   async download(params: ClientDownloadParams): Promise<string> {
     const { providerType, polygonApiKey, providerOptions } = this.#config;
     const { validated, interval, multiplier, timespan, path } = this.#plan(params);
-    await prepareOutputLocation(path);
-    const provider: Provider = createProvider(providerType, {
-      ...providerOptions,
-      symbols: [validated.ticker],
-      interval,
-      ...(providerType === 'polygon' ? { apiKey: polygonApiKey } : {}),
-    });
-    provider.configWriter(new DuckDBWriter(path));
-    return provider.download({
-      ticker: validated.ticker,
-      startDate: validated.startDate,
-      endDate: validated.endDate,
-      multiplier,
-      timespan,
-      ...(this.#onProgress ? { onProgress: this.#onProgress } : {}),
-      ...(params.signal ? { signal: params.signal } : {}),
-    });
+    const location = await prepareOutputLocation(path);
+    try {
+      const provider: Provider = createProvider(providerType, {
+        ...providerOptions,
+        symbols: [validated.ticker],
+        interval,
+        ...(providerType === 'polygon' ? { apiKey: polygonApiKey } : {}),
+      });
+      provider.configWriter(new DuckDBWriter(path));
+      return await provider.download({
+        ticker: validated.ticker,
+        startDate: validated.startDate,
+        endDate: validated.endDate,
+        multiplier,
+        timespan,
+        ...(this.#onProgress ? { onProgress: this.#onProgress } : {}),
+        ...(params.signal ? { signal: params.signal } : {}),
+      });
+    } catch (error) {
+      // No file was written (atomic output); the directories made for it go too.
+      await location.undo();
+      throw error;
+    }
   }
 }
 

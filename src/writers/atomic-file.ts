@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { MarketDataError } from '../core/errors.js';
 
@@ -60,9 +60,10 @@ export function escapeGlob(path: string): string {
  * directory one level at a time (Node's recursive mkdir loops for ever under `/proc`), refuses
  * a path whose directory is a file or whose name is a directory, and proves the directory
  * writable with a temporary file that is removed again. Throws a fatal `WRITER` error naming
- * the location.
+ * the location. Resolves to `undo`, which removes the directories it created while they are
+ * still empty: a download that then fails leaves nothing behind.
  */
-export async function prepareOutputLocation(finalPath: string): Promise<void> {
+export async function prepareOutputLocation(finalPath: string): Promise<{ undo(): Promise<void> }> {
   const directory = resolve(dirname(finalPath));
   const fail = (problem: string, cause?: unknown): MarketDataError =>
     new MarketDataError(
@@ -70,8 +71,15 @@ export async function prepareOutputLocation(finalPath: string): Promise<void> {
       `cannot write to the data directory ${directory}: ${problem}; choose a writable directory`,
       { fatal: true, ...(cause === undefined ? {} : { cause }) },
     );
-  const problem = await makeDirectory(directory);
-  if (problem !== undefined) throw fail(problem.text, problem.cause);
+  const created: string[] = [];
+  const undo = async () => {
+    for (const dir of created.slice().reverse()) await rmdir(dir).catch(() => {});
+  };
+  const problem = await makeDirectory(directory, created);
+  if (problem !== undefined) {
+    await undo();
+    throw fail(problem.text, problem.cause);
+  }
   const existing = await stat(finalPath).catch(() => undefined);
   if (existing?.isDirectory()) throw fail(`${basename(finalPath)} there is a directory`);
   const probe = tempPathFor(finalPath);
@@ -79,15 +87,18 @@ export async function prepareOutputLocation(finalPath: string): Promise<void> {
     const handle = await open(probe, 'wx');
     await handle.close();
   } catch (error) {
-    throw fail(`a file cannot be created there (${reasonOf(error)})`, error);
-  } finally {
     await removeQuietly(probe);
+    await undo();
+    throw fail(`a file cannot be created there (${reasonOf(error)})`, error);
   }
+  await removeQuietly(probe);
+  return { undo };
 }
 
 // Creates `directory` and its missing parents; the reason it cannot, or undefined.
 async function makeDirectory(
   directory: string,
+  created: string[],
 ): Promise<{ text: string; cause?: unknown } | undefined> {
   const missing: string[] = [];
   let current = directory;
@@ -107,6 +118,7 @@ async function makeDirectory(
   for (const dir of missing.reverse()) {
     try {
       await mkdir(dir);
+      created.push(dir);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
       return { text: `${dir} cannot be created (${reasonOf(error)})`, cause: error };

@@ -1,8 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 import { ChartFeed } from '../../src/chart/feed.js';
 import { datasetHistory, providerHistory } from '../../src/chart/history.js';
 import type { ChartBar } from '../../src/chart/series.js';
@@ -10,17 +9,10 @@ import { startChartServer } from '../../src/chart/server.js';
 import { syncDataset } from '../../src/dataset/sync.js';
 import { BinanceProvider } from '../../src/providers/binance/provider.js';
 import { type SimBar, startSimulator } from '../../src/simulator/index.js';
-import { launchBrowser, pageErrors } from '../helpers/browser.js';
+import { pageErrors, useBrowser } from '../helpers/browser.js';
 
 const MINUTE = 60_000;
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 const chartBar = (bar: SimBar): ChartBar => ({
   time: bar.openTimeMs,
@@ -74,7 +66,7 @@ it('--data draws the dataset first, then the venue fills what the dataset lacks,
   });
   const server = await startChartServer(feed);
   onTestFinished(() => server.close());
-  const page = await browser.newPage();
+  const page = await browser().newPage();
   onTestFinished(() => page.close());
   const errors = pageErrors(page);
   await page.goto(server.url);

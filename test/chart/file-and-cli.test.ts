@@ -1,26 +1,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 import { FileChartView } from '../../src/chart/file-view.js';
 import type { ChartBar } from '../../src/chart/series.js';
 import { startChartServer } from '../../src/chart/server.js';
 import type { MarketData } from '../../src/core/types.js';
 import { DuckDBWriter } from '../../src/writers/duckdb-writer.js';
-import { launchBrowser, pageErrors } from '../helpers/browser.js';
+import { pageErrors, useBrowser } from '../helpers/browser.js';
 import { countColour, decodePng } from '../helpers/png.js';
 import { spawnCli, untilLines } from '../helpers/run-cli.js';
 
 const HOUR = 3_600_000;
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 /** 48 hourly bars that rise and fall in turn, so both candle colours appear. */
 function hourlyBars(symbol: string, startMs: number): MarketData[] {
@@ -53,7 +45,7 @@ it('draws a Parquet file with its range and bar count', async () => {
 
   const server = await startChartServer(await FileChartView.open(path));
   onTestFinished(() => server.close());
-  const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
+  const page = await browser().newPage({ viewport: { width: 1100, height: 700 } });
   onTestFinished(() => page.close());
   const errors = pageErrors(page);
   await page.goto(server.url);
@@ -109,7 +101,7 @@ it('argo-market chart prints its URL first, serves live bars, and exits 0 on Ctr
   expect(first).toMatch(/^chart: http:\/\/127\.0\.0\.1:\d+\/$/);
   const url = (first as string).slice('chart: '.length);
 
-  const page = await browser.newPage();
+  const page = await browser().newPage();
   const errors = pageErrors(page);
   await page.goto(url);
   // History (20 bars) and then live bars, closing every 0.5 s at speed 120.

@@ -1,28 +1,21 @@
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, it, onTestFinished } from 'vitest';
 import { ChartFeed } from '../../src/chart/feed.js';
 import { providerHistory } from '../../src/chart/history.js';
 import type { ChartBar } from '../../src/chart/series.js';
 import { startChartServer } from '../../src/chart/server.js';
 import { BinanceProvider } from '../../src/providers/binance/provider.js';
 import { startSimulator } from '../../src/simulator/index.js';
-import { launchBrowser, pageErrors } from '../helpers/browser.js';
+import { pageErrors, useBrowser } from '../helpers/browser.js';
 import { countColour, decodePng } from '../helpers/png.js';
 
 const MINUTE = 60_000;
 const SCREENSHOT = fileURLToPath(new URL('../../docs/chart.png', import.meta.url));
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
 const HISTORY_BARS = 40;
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 async function liveChart() {
   // Speed 120: a 1m bar closes every 0.5 s; the clock starts two hours back so REST has history.
@@ -46,7 +39,7 @@ async function liveChart() {
   });
   const server = await startChartServer(feed);
   onTestFinished(() => server.close());
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await browser().newPage({ viewport: { width: 1280, height: 900 } });
   onTestFinished(() => page.close());
   const errors = pageErrors(page);
   await page.goto(server.url);

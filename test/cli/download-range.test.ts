@@ -28,7 +28,8 @@ describe('argo-market download ranges and progress (issue 13.1, 13.5, 13.8)', ()
       '--simulate',
     ]);
     expect(run.code).toBe(0);
-    const path = join(dir, 'BTCUSDT_2024-01-01_2024-01-31_1_hour.parquet');
+    // Simulated data lands under simulated/ (issue 15.7), never beside real downloads.
+    const path = join(dir, 'simulated', 'BTCUSDT_2024-01-01_2024-01-31_1_hour.parquet');
     expect(run.stdout.trim()).toBe(path);
     const bars = await readParquetBars(path);
     expect(bars).toHaveLength(744);

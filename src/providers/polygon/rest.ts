@@ -207,23 +207,12 @@ export class PolygonRest {
   ): Promise<{ bars: MarketData[]; venueNowMs: number }> {
     const bars: MarketData[] = [];
     let venueNowMs = Number.NEGATIVE_INFINITY;
-    let url: URL | undefined = this.aggsUrl(ticker, multiplier, timespan, fromMs, toMs);
-    while (url !== undefined) {
-      const response = await this.#getJsonResponse(url, signal);
-      const dateMs = venueDateMs(response.headers);
+    for await (const page of this.aggsPages(ticker, multiplier, timespan, fromMs, toMs, signal)) {
+      // Without a readable Date header, the local clock: the best left, and never ahead of a
+      // venue whose clock runs faster (a simulator).
+      const dateMs = page.serverNowMs ?? Date.now();
       if (dateMs > venueNowMs) venueNowMs = dateMs;
-      const page = parseAggsResponse(response.body, ticker, url);
       for (const bar of page.bars) if (bar.time.getTime() + barMs <= dateMs) bars.push(bar);
-      const next: URL | undefined =
-        page.nextUrl === undefined ? undefined : this.#nextUrl(page.nextUrl);
-      if (next !== undefined && next.href === url.href) {
-        throw new MarketDataError(
-          'PROTOCOL',
-          `Polygon sent next_url equal to the page just read (${redactUrl(next)}); stopping to avoid a loop`,
-          { fatal: true },
-        );
-      }
-      url = next;
     }
     return { bars, venueNowMs };
   }
@@ -253,16 +242,6 @@ export class PolygonRest {
     });
     return response;
   }
-}
-
-/**
- * The venue's clock from a response's `Date` header (PROTOCOLS.md §2.1: an HTTP date, whole
- * seconds). Without a readable one, the local clock: the best left, and never ahead of a venue
- * whose clock runs faster (a simulator).
- */
-export function venueDateMs(headers: Headers): number {
-  const parsed = Date.parse(headers.get('date') ?? '');
-  return Number.isFinite(parsed) ? parsed : Date.now();
 }
 
 /**
