@@ -2,6 +2,7 @@
 // table, and bench/results.json. Each row compares with a baseline measured in the same run.
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import { busBench } from './bus.js';
 import { datasetBench } from './dataset.js';
 import { downloadBench } from './download.js';
 import { enduranceBench } from './endurance.js';
@@ -19,6 +20,7 @@ const benches: [string, Bench][] = [
   ['scale', scaleBench],
   ['endurance', enduranceBench],
   ['dataset', datasetBench],
+  ['bus', busBench],
 ];
 const only = process.argv.slice(2);
 const rows: BenchRow[] = [];

@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { MarketData } from '../src/core/types.js';
 import { BinanceProvider } from '../src/providers/binance/provider.js';
-import { startSimulator } from '../src/simulator/index.js';
 import type { Bench, BenchRow } from './report.js';
+import { forkSimulator } from './sim-process.js';
 
 const MB = 2 ** 20;
 
@@ -42,7 +42,8 @@ export async function streamFor(
   consumeDelayMs: number,
   flood?: { barsPerStream: number; ratePerSec: number },
 ): Promise<{ peakRssMb: number; bars: number; baseRssMb: number }> {
-  const sim = await startSimulator({
+  // The simulator runs in its own process: the RSS measured here is the client's alone.
+  const sim = await forkSimulator({
     seed: 11,
     speed: flood ? 1 : 60,
     start: Date.UTC(2024, 5, 3),
@@ -99,7 +100,7 @@ export const scaleBench: Bench = async () => {
   const large = await inChild({ symbolCount: 1000, seconds: 10, consumeDelayMs: 0 });
   rows.push({
     name: 'scale: RSS, 1000 symbols streaming',
-    workload: `Binance combined, 1m bars at 60x (1000 symbols: ${large.bars} bars in 10 s); peak RSS of a fresh process that also runs the simulator`,
+    workload: `Binance combined, 1m bars at 60x (1000 symbols: ${large.bars} bars in 10 s); peak RSS of a fresh client process (simulator in another process)`,
     value: large.peakRssMb,
     baseline: '10 symbols',
     baselineValue: small.peakRssMb,

@@ -4,10 +4,10 @@ import { parseKlineFrame } from '../src/providers/binance/frames.js';
 import { BinanceProvider } from '../src/providers/binance/provider.js';
 import { BinanceRest } from '../src/providers/binance/rest.js';
 import { binanceStreamAdapter } from '../src/providers/binance/stream.js';
-import { startSimulator } from '../src/simulator/index.js';
 import type { FrameSink, StreamAdapter } from '../src/stream/adapter.js';
 import { runResilientStream } from '../src/stream/engine.js';
 import type { Bench, BenchRow } from './report.js';
+import { forkSimulator } from './sim-process.js';
 
 const SYMBOL_COUNT = 200;
 const BARS_PER_STREAM = 500; // 100,000 closed bars per run
@@ -21,8 +21,9 @@ const symbols = Array.from(
 const streamPath = (): string =>
   `/stream?streams=${symbols.map((s) => `${s.toLowerCase()}@kline_1m`).join('/')}`;
 
+// The flood runs in its own process, so the client's CPU is its own.
 async function startFloodSim(flood: { barsPerStream?: number; ratePerSec?: number }) {
-  return startSimulator({
+  return forkSimulator({
     seed: 5,
     speed: 1,
     start: Date.UTC(2024, 5, 1),

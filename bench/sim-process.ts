@@ -1,0 +1,72 @@
+// The simulator in its own Node process, so a bench measures the client alone (its CPU for the
+// stream rows, its RSS for the scale rows). `forkSimulator` starts bench/sim-process.js as a child
+// that runs `startSimulator(options)`, reports the Binance URLs over IPC and closes on request.
+import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { type SimulatorOptions, startSimulator } from '../src/simulator/index.js';
+
+const READY_TIMEOUT_MS = 30_000;
+
+interface Ready {
+  restUrl: string;
+  wsUrl: string;
+}
+
+/** A simulator running in a child process. */
+export interface ForkedSimulator {
+  binance: Ready;
+  /** The child's pid (for its RSS, if a bench wants it). */
+  pid: number | undefined;
+  /** Closes the simulator and waits for the child to exit. */
+  close(): Promise<void>;
+}
+
+/** Starts the simulator with `options` in a child process; resolves once it serves. */
+export async function forkSimulator(options: SimulatorOptions): Promise<ForkedSimulator> {
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [JSON.stringify(options)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('simulator child did not start within 30 s'));
+    }, READY_TIMEOUT_MS);
+    child.once('message', (message) => {
+      clearTimeout(timer);
+      resolve(message as Ready);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`simulator child exited (${code}) before it served`));
+    });
+  });
+  return {
+    binance: ready,
+    pid: child.pid,
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.send('close');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      try {
+        await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+// As the child: `node sim-process.js '<options JSON>'`.
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] && process.send) {
+  const sim = await startSimulator(JSON.parse(process.argv[2]) as SimulatorOptions);
+  process.on('message', (message) => {
+    if (message !== 'close') return;
+    void sim.close().finally(() => process.exit(0));
+  });
+  process.on('disconnect', () => {
+    void sim.close().finally(() => process.exit(0));
+  });
+  process.send({ restUrl: sim.binance.restUrl, wsUrl: sim.binance.wsUrl } satisfies Ready);
+}
