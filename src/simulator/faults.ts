@@ -69,8 +69,18 @@ interface VenueFaults {
 
 /** {@link SimFaults} plus the queries the venues make. */
 export class Faults implements SimFaults {
-  readonly #state: Record<Venue, VenueFaults> = { binance: fresh(), polygon: fresh() };
-  readonly #targets: Record<Venue, Set<FaultTarget>> = { binance: new Set(), polygon: new Set() };
+  readonly #state: Record<Venue, VenueFaults> = {
+    binance: fresh(),
+    polygon: fresh(),
+    bybit: fresh(),
+    okx: fresh(),
+  };
+  readonly #targets: Record<Venue, Set<FaultTarget>> = {
+    binance: new Set(),
+    polygon: new Set(),
+    bybit: new Set(),
+    okx: new Set(),
+  };
 
   register(venue: Venue, target: FaultTarget): void {
     this.#targets[venue].add(target);
@@ -154,6 +164,8 @@ export class Faults implements SimFaults {
     this.#state.binance = fresh();
     this.#state.polygon = fresh();
     this.polygonResends.length = 0;
+    this.#state.bybit = fresh();
+    this.#state.okx = fresh();
   }
 }
 

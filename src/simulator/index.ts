@@ -10,6 +10,8 @@ import {
   NEW_CONNECTIONS_PER_WINDOW,
 } from './binance/protocol.js';
 import { startBinanceWs } from './binance/ws.js';
+import { type BybitRequestLimit, bybitRest, DEFAULT_BYBIT_LIMIT } from './bybit/http.js';
+import { startBybitWs } from './bybit/ws.js';
 import {
   DEFAULT_BINANCE_SYMBOLS,
   DEFAULT_POLYGON_TICKERS,
@@ -24,6 +26,7 @@ import { startPolygonWs } from './polygon/ws.js';
 import { type SimStats, Stats } from './stats.js';
 
 export type { FloodOptions } from './binance/flood.js';
+export type { BybitRequestLimit } from './bybit/http.js';
 export type { SimClock } from './clock.js';
 export type { FailStatus, SimFaults } from './faults.js';
 export type { SimBar, SimMarket, SimOutage } from './market.js';
@@ -87,6 +90,13 @@ export interface SimulatorOptions {
   binanceFlood?: FloodOptions;
   /** Venue outages: bars opening inside one are never served (gaps a dataset must report). */
   outages?: SimOutage[];
+  /** Bybit REST + WS port (default 0 = ephemeral). */
+  bybitPort?: number;
+  /**
+   * Bybit's REST limit, counted in real time over every client (default 600 per 5 s, then a 403
+   * ban of 10 minutes, as PROTOCOLS.md §5.2); Bybit serves the Binance symbols' market.
+   */
+  bybitRequestLimit?: BybitRequestLimit;
   /** Log sink (default silent). */
   log?: (line: string) => void;
 }
@@ -97,6 +107,8 @@ export interface Simulator {
   binance: { restUrl: string; wsUrl: string };
   /** Stocks socket at `${wsUrl}/stocks`; `apiKey` is the only key accepted. */
   polygon: { restUrl: string; wsUrl: string; apiKey: string };
+  /** Bybit v5: REST `${restUrl}/v5/market/kline`, spot socket `${wsUrl}/v5/public/spot`. */
+  bybit: { restUrl: string; wsUrl: string };
   clock: SimClock;
   faults: SimFaults;
   /** Ground truth for tests: the bars the venues serve. */
@@ -182,8 +194,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     apiKey,
     authTimeoutMs: options.polygonAuthTimeoutMs ?? DEFAULT_POLYGON_AUTH_TIMEOUT_MS,
   });
+  const bybitWs = startBybitWs({ clock, market, symbols, faults, stats });
   const servers: VenueServer[] = [];
   const stopAll = async (): Promise<void> => {
+    bybitWs.close();
     binanceWs.close();
     polygonWs.close();
     await Promise.all(servers.map((s) => s.close()));
@@ -219,17 +233,41 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       stats,
     );
     servers.push(polygonServer);
+    servers.push(
+      await startVenueServer(
+        'bybit',
+        host,
+        options.bybitPort ?? 0,
+        {
+          ...bybitRest({
+            clock,
+            market,
+            symbols,
+            limit: options.bybitRequestLimit ?? DEFAULT_BYBIT_LIMIT,
+          }),
+          upgrade: bybitWs.upgrade,
+        },
+        faults,
+        stats,
+      ),
+    );
   } catch (err) {
     await stopAll();
     throw err;
   }
-  const [binanceServer, polygonServer] = servers as [VenueServer, VenueServer];
+  const [binanceServer, polygonServer, bybitServer] = servers as [
+    VenueServer,
+    VenueServer,
+    VenueServer,
+  ];
   log(`binance REST ${binanceServer.httpUrl}  WS ${binanceServer.wsUrl}/ws/<stream>`);
   log(`polygon REST ${polygonServer.httpUrl}  WS ${polygonServer.wsUrl}/stocks  key ${apiKey}`);
+  log(`bybit REST ${bybitServer.httpUrl}  WS ${bybitServer.wsUrl}/v5/public/spot`);
   let closing: Promise<void> | undefined;
   return {
     binance: { restUrl: binanceServer.httpUrl, wsUrl: binanceServer.wsUrl },
     polygon: { restUrl: polygonServer.httpUrl, wsUrl: polygonServer.wsUrl, apiKey },
+    bybit: { restUrl: bybitServer.httpUrl, wsUrl: bybitServer.wsUrl },
     clock,
     faults,
     market,

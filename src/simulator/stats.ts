@@ -2,14 +2,14 @@ import { EventEmitter } from 'node:events';
 import { MarketDataError } from '../core/errors.js';
 
 /** A simulated exchange. */
-export type Venue = 'binance' | 'polygon';
+export type Venue = 'binance' | 'polygon' | 'bybit' | 'okx';
 
 /** Venues a fault or counter applies to: one, or both when omitted. */
 export function venuesOf(venue: Venue | undefined): Venue[] {
-  return venue ? [venue] : ['binance', 'polygon'];
+  return venue ? [venue] : ['binance', 'polygon', 'bybit', 'okx'];
 }
 
-/** Counters tests assert on. `venue` omitted = both venues summed. */
+/** Counters tests assert on. `venue` omitted = every venue summed. */
 export interface SimStats {
   /** HTTP requests received (including refused and failed ones). */
   httpRequests(venue?: Venue): number;
@@ -34,11 +34,14 @@ const DEFAULT_WAIT_MS = 5000;
 
 /** {@link SimStats} plus the hooks the venues call. */
 export class Stats implements SimStats {
-  readonly #http = { binance: 0, polygon: 0 };
-  readonly #opened = { binance: 0, polygon: 0 };
-  readonly #open = { binance: 0, polygon: 0 };
-  readonly #refused = { binance: 0, polygon: 0 };
-  readonly #limited = { 429: { binance: 0, polygon: 0 }, 418: { binance: 0, polygon: 0 } };
+  readonly #http = { binance: 0, polygon: 0, bybit: 0, okx: 0 };
+  readonly #opened = { binance: 0, polygon: 0, bybit: 0, okx: 0 };
+  readonly #open = { binance: 0, polygon: 0, bybit: 0, okx: 0 };
+  readonly #refused = { binance: 0, polygon: 0, bybit: 0, okx: 0 };
+  readonly #limited = {
+    429: { binance: 0, polygon: 0, bybit: 0, okx: 0 },
+    418: { binance: 0, polygon: 0, bybit: 0, okx: 0 },
+  };
   readonly #changes = new EventEmitter();
 
   constructor() {
