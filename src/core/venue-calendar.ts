@@ -4,44 +4,14 @@
 /** The time zone whose calendar a venue's day strings are read in. */
 export type VenueCalendar = 'UTC' | 'America/New_York';
 
+import { nyOffsetMs } from './ny-calendar.js';
+
 const DAY_MS = 86_400_000;
 const DAY_STRING = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-const formatters = new Map<VenueCalendar, Intl.DateTimeFormat>();
-
-function formatter(calendar: VenueCalendar): Intl.DateTimeFormat {
-  let f = formatters.get(calendar);
-  if (f === undefined) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: calendar,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(calendar, f);
-  }
-  return f;
-}
-
 /** The calendar's UTC offset in ms at `timeMs` (0 for UTC; −5 h or −4 h for New York). */
 export function calendarOffsetMs(calendar: VenueCalendar, timeMs: number): number {
-  if (calendar === 'UTC') return 0;
-  const wholeSecondMs = Math.floor(timeMs / 1000) * 1000;
-  const parts = formatter(calendar).formatToParts(new Date(wholeSecondMs));
-  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
-  const localAsUtc = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  );
-  return localAsUtc - wholeSecondMs;
+  return calendar === 'UTC' ? 0 : nyOffsetMs(timeMs);
 }
 
 /** UTC midnight of (year, month0, day); years 0–99 are real years, not 1900–1999. */
