@@ -86,6 +86,12 @@ export interface StreamAdapter {
    */
   readonly livenessFromData: boolean;
   /**
+   * Optional: the venue wants an application-level ping (a text frame such as Bybit's
+   * `{"op":"ping"}` or OKX's `ping`) instead of a WebSocket ping control frame. The engine sends it
+   * every `pingIntervalMs`; the venue's answer reaches `parse` like any frame (ignore it there).
+   */
+  readonly pingText?: string;
+  /**
    * Open time of the bar after `openMs`, when the exchange emits a bar for every interval
    * (Binance does, even without trades). With it, a live bar that skips open times starts a
    * backfill even without a reconnect. Leave undefined when gaps are normal (Polygon).

@@ -37,6 +37,7 @@ export class Connection {
     private readonly ws: WebSocket,
     livenessFromData: boolean,
     private onFrame: FrameListener,
+    private readonly pingText: string | undefined,
   ) {
     this.lastFrameAtMs = Date.now();
     this.lastPingAtMs = this.lastFrameAtMs;
@@ -66,7 +67,13 @@ export class Connection {
    */
   static open(
     url: string,
-    options: { timeoutMs: number; livenessFromData: boolean; signal: AbortSignal },
+    options: {
+      timeoutMs: number;
+      livenessFromData: boolean;
+      signal: AbortSignal;
+      /** Send this text frame as the ping instead of a ping control frame. */
+      pingText?: string;
+    },
     onFrame: FrameListener,
   ): Promise<Connection> {
     return new Promise((resolve, reject) => {
@@ -74,7 +81,7 @@ export class Connection {
         handshakeTimeout: options.timeoutMs,
         perMessageDeflate: false,
       });
-      const connection = new Connection(ws, options.livenessFromData, onFrame);
+      const connection = new Connection(ws, options.livenessFromData, onFrame, options.pingText);
       let settled = false;
       const fail = (error: MarketDataError): void => {
         if (settled) return;
@@ -134,7 +141,8 @@ export class Connection {
   ping(): void {
     if (!this.isOpen) return;
     this.lastPingAtMs = Date.now();
-    this.ws.ping();
+    if (this.pingText === undefined) this.ws.ping();
+    else this.ws.send(this.pingText);
   }
 
   /** Stop reading the socket: TCP flow control then slows the server down. */

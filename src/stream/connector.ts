@@ -107,6 +107,7 @@ export class Connector {
       {
         timeoutMs: options.connectTimeoutMs,
         livenessFromData: adapter.livenessFromData,
+        ...(adapter.pingText === undefined ? {} : { pingText: adapter.pingText }),
         signal,
       },
       (text) => {
