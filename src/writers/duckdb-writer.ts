@@ -26,11 +26,26 @@ type State = 'new' | 'open' | 'closed';
 export const SPILL_MEMORY_LIMIT = '128MB';
 
 /**
- * Our choice: rows held in memory before they go to a Parquet spill part (two of DuckDB's
- * 122,880-row row groups). Memory stays flat however long the range: 10 years of 1s bars is
- * 315M rows.
+ * Our choice, measured in `npm run bench -- storage` (peak RSS at 1M vs 10M rows): the settings
+ * of a download's DuckDB. One thread, as the rows arrive one page at a time anyway: a second
+ * thread gave each part's COPY its own Parquet buffers and allocator cache, and peak RSS grew
+ * with the range (233 MB at 10M vs 207 MB at 1M) while the run took longer. The allocator
+ * returns freed memory after each task past 8 MB instead of DuckDB's default of 128 MB, which
+ * kept ~60 MB of dead spill buffers resident.
  */
-export const DEFAULT_SPILL_ROWS = 250_000;
+export const SPILL_DUCKDB_SETTINGS: Readonly<Record<string, string>> = {
+  memory_limit: SPILL_MEMORY_LIMIT,
+  threads: '1',
+  allocator_flush_threshold: '8MB',
+  allocator_bulk_deallocation_flush_threshold: '8MB',
+};
+
+/**
+ * Our choice: rows held in memory before they go to a Parquet spill part (one of DuckDB's
+ * 122,880-row row groups, ~16 MB). Memory stays flat however long the range: 10 years of 1s
+ * bars is 315M rows.
+ */
+export const DEFAULT_SPILL_ROWS = 122_880;
 
 /** Options of {@link DuckDBWriter}. */
 export interface DuckDBWriterOptions {
@@ -40,7 +55,7 @@ export interface DuckDBWriterOptions {
    * file system, for very long ranges.
    */
   spillDirectory?: string;
-  /** Rows kept in memory before they are written to a spill part. Default 250,000. */
+  /** Rows kept in memory before they are written to a spill part. Default 122,880. */
   spillRows?: number;
 }
 
@@ -79,6 +94,7 @@ export class DuckDBWriter implements MarketDataWriter, BatchWriter {
   #ordered = true;
   #lastSymbol: string | undefined;
   #lastTimeMicros = 0n;
+  #inFlight: Promise<void> | undefined;
 
   /** @param outputPath the Parquet file to produce; its directory is created on `finalize`. */
   constructor(outputPath: string, options: DuckDBWriterOptions = {}) {
@@ -108,7 +124,7 @@ export class DuckDBWriter implements MarketDataWriter, BatchWriter {
     try {
       this.#spillDir = await mkdtemp(join(this.#spillParent, 'argo-download-'));
       this.#instance = await DuckDBInstance.create(':memory:', {
-        memory_limit: SPILL_MEMORY_LIMIT,
+        ...SPILL_DUCKDB_SETTINGS,
         temp_directory: join(this.#spillDir, 'sort'),
       });
       this.#connection = await this.#instance.connect();
@@ -137,25 +153,32 @@ export class DuckDBWriter implements MarketDataWriter, BatchWriter {
     this.#rowsBuffered = true;
     this.#track(checked);
     this.#rowsInTable += 1;
-    if (this.#rowsInTable >= this.#spillRows) await this.#spill();
+    if (this.#rowsInTable >= this.#spillRows) await this.#exclusive(() => this.#spill());
   }
 
   /** Appends many bars. All are checked first, so a bad bar appends none of them. */
   async writeBatch(data: MarketData[]): Promise<void> {
-    const appender = this.#openAppender('writeBatch');
+    this.#openAppender('writeBatch');
     const checked: CheckedBar[] = new Array(data.length);
     for (let i = 0; i < data.length; i++)
       checked[i] = checkBar(data[i] as MarketData, this.#outputPath);
-    try {
-      if (this.#rowsBuffered) appender.flushSync();
-      this.#rowsBuffered = false;
-      appendBarChunks(appender, this.#chunk as DuckDBDataChunk, checked);
-    } catch (error) {
-      throw writerError('cannot append bars for', this.#outputPath, error);
+    // A batch larger than spillRows goes in slices, each spilled in turn: memory stays flat.
+    for (let start = 0; start < checked.length; ) {
+      if (this.#state !== 'open') throw this.#closedError('writeBatch');
+      const end = Math.min(checked.length, start + this.#spillRows - this.#rowsInTable);
+      try {
+        if (this.#rowsBuffered) (this.#appender as DuckDBAppender).flushSync();
+        this.#rowsBuffered = false;
+        const slice = start === 0 && end === checked.length ? checked : checked.slice(start, end);
+        appendBarChunks(this.#appender as DuckDBAppender, this.#chunk as DuckDBDataChunk, slice);
+      } catch (error) {
+        throw writerError('cannot append bars for', this.#outputPath, error);
+      }
+      for (let i = start; i < end; i++) this.#track(checked[i] as CheckedBar);
+      this.#rowsInTable += end - start;
+      start = end;
+      if (this.#rowsInTable >= this.#spillRows) await this.#exclusive(() => this.#spill());
     }
-    for (const row of checked) this.#track(row);
-    this.#rowsInTable += checked.length;
-    if (this.#rowsInTable >= this.#spillRows) await this.#spill();
   }
 
   async #createTable(connection: DuckDBConnection): Promise<void> {
@@ -204,6 +227,10 @@ export class DuckDBWriter implements MarketDataWriter, BatchWriter {
    */
   async finalize(): Promise<string> {
     const appender = this.#openAppender('finalize');
+    return this.#exclusive(() => this.#finalize(appender));
+  }
+
+  async #finalize(appender: DuckDBAppender): Promise<string> {
     const connection = this.#connection as DuckDBConnection;
     const tempPath = tempPathFor(this.#outputPath);
     try {
@@ -241,7 +268,22 @@ export class DuckDBWriter implements MarketDataWriter, BatchWriter {
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    // A spill or finalize in flight ends first: DuckDB is never closed under a running COPY.
+    await this.#inFlight;
     await this.#release();
+  }
+
+  async #exclusive<T>(body: () => Promise<T>): Promise<T> {
+    const run = body();
+    this.#inFlight = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      return await run;
+    } finally {
+      this.#inFlight = undefined;
+    }
   }
 
   /** The path `finalize` writes, as given to the constructor. */

@@ -1,7 +1,10 @@
+import { readdirSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { MarketDataError } from '../../src/core/errors.js';
+import { BinanceProvider } from '../../src/providers/binance/provider.js';
+import { startSimulator } from '../../src/simulator/index.js';
 import { DuckDBWriter } from '../../src/writers/duckdb-writer.js';
 import { readParquetBars } from '../../src/writers/parquet-reader.js';
 import { bar, describeParquet, GO_SCHEMA, HOSTILE_NAME, queryParquet, tempDir } from './helpers.js';
@@ -207,5 +210,90 @@ describe('DuckDBWriter', () => {
 
   it('rejects an empty output path with CONFIG_INVALID', () => {
     expect(() => new DuckDBWriter('')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+
+  it('removes its spill parts when closed mid-write or after a failed finalize', async () => {
+    const spill = await tempDir();
+    const dir = await tempDir();
+    await writeFile(join(dir, 'file'), 'x');
+    for (const path of [join(dir, 'out.parquet'), join(dir, 'file', 'out.parquet')]) {
+      const writer = new DuckDBWriter(path, { spillDirectory: spill, spillRows: 64 });
+      onTestFinished(() => writer.close());
+      await writer.initialize();
+      await writer.writeBatch(Array.from({ length: 300 }, (_, i) => bar('BTCUSDT', i)));
+      const [own] = await readdir(spill);
+      expect((await readdir(join(spill, own ?? ''))).length).toBeGreaterThanOrEqual(4);
+      if (path.includes('file'))
+        await expect(writer.finalize()).rejects.toMatchObject({ code: 'WRITER' });
+      await writer.close();
+      expect(await readdir(spill)).toEqual([]);
+    }
+    expect(await readdir(dir)).toEqual(['file']);
+  });
+
+  it('close() during a spill waits for it, then leaves no spill file behind', async () => {
+    const spill = await tempDir();
+    const writer = new DuckDBWriter(join(await tempDir(), 'out.parquet'), {
+      spillDirectory: spill,
+      spillRows: 1000,
+    });
+    await writer.initialize();
+    // The batch reaches spillRows: its promise is in the middle of writing a part when close() runs.
+    const spilling = writer.writeBatch(Array.from({ length: 1000 }, (_, i) => bar('BTCUSDT', i)));
+    const settled = spilling.then(
+      () => 'written',
+      (error: unknown) => error,
+    );
+    await writer.close();
+    expect(await settled).toBe('written');
+    expect(await readdir(spill)).toEqual([]);
+  });
+
+  it('a Binance download leaves no spill directory after success or abort', async () => {
+    const sim = await startSimulator({ seed: 11, speed: 1, start: Date.UTC(2024, 5, 1) });
+    onTestFinished(() => sim.close());
+    const spill = await tempDir();
+    const dir = await tempDir();
+    // 1441 hourly bars in two pages of klines: spillRows 100 has spilled parts after the first.
+    const range = {
+      ticker: 'BTCUSDT',
+      startDate: new Date(Date.UTC(2024, 0, 1)),
+      endDate: new Date(Date.UTC(2024, 2, 1)),
+      multiplier: 1,
+      timespan: 'hour',
+    } as const;
+    for (const outcome of ['aborted', 'done'] as const) {
+      const provider = new BinanceProvider({
+        symbols: ['BTCUSDT'],
+        interval: '1h',
+        restBaseUrl: sim.binance.restUrl,
+        wsBaseUrl: sim.binance.wsUrl,
+        downloadConcurrency: 1,
+      });
+      const path = join(dir, `${outcome}.parquet`);
+      provider.configWriter(new DuckDBWriter(path, { spillDirectory: spill, spillRows: 100 }));
+      const ac = new AbortController();
+      let parts = 0;
+      const download = provider.download({
+        ...range,
+        signal: ac.signal,
+        onProgress: (current) => {
+          if (current === 0) return;
+          const names = readdirSync(spill, { recursive: true }).map(String);
+          parts = Math.max(parts, names.filter((name) => name.endsWith('.parquet')).length);
+          if (outcome === 'aborted') ac.abort();
+        },
+      });
+      if (outcome === 'aborted') {
+        await expect(download).rejects.toMatchObject({ code: 'ABORTED' });
+        expect(parts).toBe(10); // mid-write: the first page's 1000 bars are on disk
+        expect(await readdir(dir)).toEqual([]);
+      } else {
+        expect(await download).toBe(path);
+        expect(await readParquetBars(path)).toHaveLength(1441);
+      }
+      expect(await readdir(spill)).toEqual([]);
+    }
+    expect(await readdir(dir)).toEqual(['done.parquet']);
   });
 });

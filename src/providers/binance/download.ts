@@ -17,8 +17,8 @@ import { type BinanceRest, planKlinePages } from './rest.js';
  * symbol (exchangeInfo, which also gives the weight limit and the server time), plan pages of
  * 1000 open times up to the last CLOSED bar, fetch them `concurrency` at a time, write them
  * strictly in order (`writeBatch` when the writer has it), report progress in expected bars,
- * and finalize. On any failure or abort the writer is closed without finalize (no file) and the
- * promise rejects with a MarketDataError.
+ * finalize, then close the writer (its temporary files go). On any failure or abort the writer is
+ * closed without finalize (no file) and the promise rejects with a MarketDataError.
  */
 export async function downloadKlines(
   rest: BinanceRest,
@@ -68,7 +68,10 @@ export async function downloadKlines(
       signal,
     );
     throwIfAborted(signal);
-    return await writer.finalize();
+    const path = await writer.finalize();
+    // As on Polygon: the writer's temporary data (DuckDBWriter's spill parts) goes now.
+    await writer.close().catch(() => {});
+    return path;
   } catch (error) {
     await writer.close().catch(() => {});
     if (signal?.aborted) throw abortError(signal, error);

@@ -73,7 +73,7 @@ describe('BinanceProvider.download against the simulator', () => {
     expect(progress.at(-1)).toEqual([1441, 1441]);
     expect(progress.every(([c], i) => i === 0 || c >= (progress[i - 1]?.[0] ?? 0))).toBe(true);
     expect(JSON.parse(readFileSync(path, 'utf8'))).toHaveLength(1441);
-    expect(writer.calls).toEqual(['initialize', 'finalize']);
+    expect(writer.calls).toEqual(['initialize', 'finalize', 'close']);
   });
 
   it('never writes the bar that is still open', async () => {
