@@ -1,0 +1,26 @@
+// How DuckDBWriter's download database spills: its DuckDB settings and the size of a part.
+
+/** Our choice: DuckDB's memory for one download (the final sort spills past it to disk). */
+export const SPILL_MEMORY_LIMIT = '128MB';
+
+/**
+ * Our choice, measured in `npm run bench -- storage` (peak RSS at 1M vs 10M rows): the settings
+ * of a download's DuckDB. One thread, as the rows arrive one page at a time anyway: a second
+ * thread gave each part's COPY its own Parquet buffers and allocator cache, and peak RSS grew
+ * with the range (233 MB at 10M vs 207 MB at 1M) while the run took longer. The allocator
+ * returns freed memory after each task past 8 MB instead of DuckDB's default of 128 MB, which
+ * kept ~60 MB of dead spill buffers resident.
+ */
+export const SPILL_DUCKDB_SETTINGS: Readonly<Record<string, string>> = {
+  memory_limit: SPILL_MEMORY_LIMIT,
+  threads: '1',
+  allocator_flush_threshold: '8MB',
+  allocator_bulk_deallocation_flush_threshold: '8MB',
+};
+
+/**
+ * Our choice: rows held in memory before they go to a Parquet spill part (one of DuckDB's
+ * 122,880-row row groups, ~16 MB). Memory stays flat however long the range: 10 years of 1s
+ * bars is 315M rows.
+ */
+export const DEFAULT_SPILL_ROWS = 122_880;
