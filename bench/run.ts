@@ -2,6 +2,7 @@
 // table, and bench/results.json. Each row compares with a baseline measured in the same run.
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import { backfillRssBench } from './backfill-rss.js';
 import { busBench } from './bus.js';
 import { datasetBench } from './dataset.js';
 import { downloadBench } from './download.js';
@@ -21,6 +22,7 @@ const benches: [string, Bench][] = [
   ['endurance', enduranceBench],
   ['dataset', datasetBench],
   ['bus', busBench],
+  ['backfill', backfillRssBench],
 ];
 const only = process.argv.slice(2);
 const rows: BenchRow[] = [];

@@ -20,6 +20,16 @@ export interface ForkedSimulator {
   pid: number | undefined;
   /** Closes the simulator and waits for the child to exit. */
   close(): Promise<void>;
+  /**
+   * A Binance outage of `realMs` in the child: every socket dropped and reconnects refused
+   * meanwhile (REST stays up). Resolves once the child has applied it.
+   */
+  outage(realMs: number): Promise<void>;
+}
+
+/** The parent's fault command to the child (see {@link ForkedSimulator.outage}). */
+interface OutageCommand {
+  outage: number;
 }
 
 /** Starts the simulator with `options` in a child process; resolves once it serves. */
@@ -44,6 +54,11 @@ export async function forkSimulator(options: SimulatorOptions): Promise<ForkedSi
   return {
     binance: ready,
     pid: child.pid,
+    async outage(realMs: number) {
+      const applied = once(child, 'message');
+      child.send({ outage: realMs } satisfies OutageCommand);
+      await applied;
+    },
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
@@ -62,6 +77,13 @@ export async function forkSimulator(options: SimulatorOptions): Promise<ForkedSi
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] && process.send) {
   const sim = await startSimulator(JSON.parse(process.argv[2]) as SimulatorOptions);
   process.on('message', (message) => {
+    const command = message as Partial<OutageCommand> | null;
+    if (typeof command === 'object' && command !== null && typeof command.outage === 'number') {
+      sim.faults.refuseConnections(command.outage, 'binance');
+      sim.faults.dropConnections('binance');
+      process.send?.('outage');
+      return;
+    }
     if (message !== 'close') return;
     void sim.close().finally(() => process.exit(0));
   });

@@ -10,7 +10,7 @@ if (!(minutes > 0) || !(Number.isInteger(symbols) && symbols > 0)) {
   process.exit(2);
 }
 process.stdout.write(
-  `soak: ${minutes} min, Binance ${symbols} symbols (combined, weight limit 6000/min), Polygon ${Math.min(symbols, 500)} tickers, random faults every ~3 s (reconnect storms included)\n`,
+  `soak: ${minutes} min, Binance ${symbols} symbols (combined, weight limit 6000/min), Polygon ${Math.min(symbols, 500)} tickers, clock ${symbols > 200 ? 60 : 300}x, random faults every ~3 s (reconnect storms included)\n`,
 );
 const report = await runSoak({
   durationMs: minutes * 60_000,
@@ -20,7 +20,7 @@ const report = await runSoak({
 process.stdout.write(`faults injected: ${JSON.stringify(report.faults)}\n`);
 for (const v of report.venues) {
   process.stdout.write(
-    `${v.provider}: bars ${v.bars}, stored ${v.stored}, lost ${v.lost}, duplicated ${v.duplicated}, wrong values ${v.wrongValues}, out of order ${v.outOfOrder}, reconnects ${v.reconnects}, non-fatal errors ${v.nonFatalErrors}${v.fatalError ? `, FATAL ${v.fatalError}` : ''}\n`,
+    `${v.provider}: bars ${v.bars}, stored ${v.stored}, lost ${v.lost}, duplicated ${v.duplicated}, symbols without a bar ${v.silentSymbols}, wrong values ${v.wrongValues}, out of order ${v.outOfOrder}, reconnects ${v.reconnects}, non-fatal errors ${v.nonFatalErrors}${v.fatalError ? `, FATAL ${v.fatalError}` : ''}\n`,
   );
 }
 process.stdout.write(

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Interval, MarketData, Provider } from '../src/core/types.js';
 import { schedulerHost, sharedRestScheduler } from '../src/http/rest-scheduler.js';
 import { BinanceProvider } from '../src/providers/binance/provider.js';
@@ -14,7 +15,11 @@ export interface SoakOptions {
   durationMs: number;
   /** Binance symbols (default 50); Polygon gets as many, at most 500. */
   symbols?: number;
-  /** Simulator clock speed (default 300: a 1m bar closes every 0.2 s). */
+  /**
+   * Simulator clock speed (default 300: a 1m bar closes every 0.2 s; at scale, more than 200
+   * symbols, 60: 2,000 symbols then close 2,000 bars per second, which one process holding the
+   * simulator, both clients and two DuckDB stores can persist on 2 cores).
+   */
   speed?: number;
   /** Mean real time between two faults (default 3000 ms). */
   faultEveryMs?: number;
@@ -31,6 +36,11 @@ export interface SoakVenueReport {
   duplicated: number;
   wrongValues: number;
   outOfOrder: number;
+  /**
+   * Symbols that yielded no bar at all: their bars are not counted as lost (that check runs
+   * between a symbol's first and last bar), so this must be 0 too.
+   */
+  silentSymbols: number;
   /** Up to 5 missing bars as `SYMBOL@ISO time`, to start an investigation from. */
   lostExamples: string[];
   reconnects: number;
@@ -51,9 +61,15 @@ const INTERVAL: Interval = '1m';
 const FAULTS = ['drop', 'refuse', 'silence', 'malformed', 'http429', 'http5xx', 'rotate'] as const;
 /** Our choice: at this many symbols the soak becomes a scale run (real-time update rate). */
 const SCALE_SYMBOLS = 200;
+/** Our choice: clock speed of a scale run (see {@link SoakOptions.speed}). */
+const SCALE_SPEED = 60;
+/** Our choice: client ping interval of a scale run (see the resilience settings). */
+const SCALE_PING_INTERVAL_MS = 5000;
 /** Polygon tickers in a scale run at most (issue 14 point 9). */
 const MAX_POLYGON_TICKERS = 500;
 type FaultName = (typeof FAULTS)[number];
+/** Our choice: writes a soak consumer has queued and not yet seen committed, at most. */
+const WRITES_IN_FLIGHT = 512;
 
 /**
  * Streams both providers against a simulator under random faults, persisting through
@@ -64,17 +80,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const log = options.log ?? (() => {});
   const symbolCount = options.symbols ?? 50;
   const tickerCount = Math.min(symbolCount, MAX_POLYGON_TICKERS);
+  const scale = symbolCount > SCALE_SYMBOLS;
   const seed = options.seed ?? 42;
   const sim = await startSimulator({
     seed,
-    speed: options.speed ?? 300,
+    speed: options.speed ?? (scale ? SCALE_SPEED : 300),
     start: Date.UTC(2024, 2, 5, 15, 0), // a Tuesday, US market hours: Polygon trades most minutes
     generatedBinanceSymbols: symbolCount,
     polygonTickers: Array.from({ length: tickerCount }, (_, i) => tickerName(i)),
     // Binance's real weight limit (PROTOCOLS.md §1.3), stated so the soak always runs at it.
     binanceWeightLimit: 6000,
     // At scale, in-progress updates at the venue's real-time rate, not `speed` times it.
-    ...(symbolCount > SCALE_SYMBOLS ? { binanceUpdateFloorMs: 2000 } : {}),
+    ...(scale ? { binanceUpdateFloorMs: 2000 } : {}),
   });
   // The venue counts its weight minute on its own (accelerated) clock; so does the scheduler.
   sharedRestScheduler(schedulerHost(sim.binance.restUrl), {
@@ -91,6 +108,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     reconnectInitialDelayMs: 50,
     reconnectMaxDelayMs: 1000,
     connectTimeoutMs: 2000,
+    // Binance counts our pings, our pongs and SUBSCRIBEs against 5 messages/s per connection
+    // (PROTOCOLS.md §1.6) and closes the socket past it (1008 `Too many requests`). A socket of
+    // 1,000 streams SUBSCRIBEs most of them at 4 messages/s; with our pings every 0.5 s and the
+    // simulator's ping each second, every handshake was cut, so a scale run yielded no Binance
+    // bar. Data frames keep a busy socket alive; the pings only matter on a quiet one.
+    ...(scale ? { pingIntervalMs: SCALE_PING_INTERVAL_MS } : {}),
   };
   const binanceSymbols = Array.from(
     { length: symbolCount },
@@ -115,12 +138,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const memoryTimer = setInterval(() => {
     peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss);
   }, 250);
+  const progress = progressLog(sim, log);
   const faultLoop = injectFaults(sim, options.faultEveryMs ?? 3000, seed, faults, stop.signal, log);
   const stopTimer = setTimeout(() => stop.abort(), options.durationMs);
   try {
     const venues = await Promise.all([
-      consume('binance', binance, sim, dataDir, stop.signal, log),
-      consume('polygon', polygon, sim, dataDir, stop.signal, log),
+      consume('binance', binance, symbolCount, sim, dataDir, stop.signal, log),
+      consume('polygon', polygon, tickerCount, sim, dataDir, stop.signal, log),
     ]);
     await faultLoop;
     const rateLimited = {
@@ -133,6 +157,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       venues.every(
         (v) =>
           v.lost === 0 &&
+          v.silentSymbols === 0 &&
           v.duplicated === 0 &&
           v.wrongValues === 0 &&
           v.outOfOrder === 0 &&
@@ -150,10 +175,39 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   } finally {
     clearTimeout(stopTimer);
     clearInterval(memoryTimer);
+    progress.stop();
     stop.abort();
     await sim.close();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Bars yielded so far per venue, for the progress lines. */
+const yieldedCount = { binance: 0, polygon: 0 };
+
+/**
+ * Every 10 s: bars yielded per venue, the venue clock, the event loop's p99 delay and RSS, so
+ * a long or large run shows where it stalls instead of only a verdict at the end.
+ */
+function progressLog(sim: Simulator, log: (line: string) => void): { stop(): void } {
+  yieldedCount.binance = 0;
+  yieldedCount.polygon = 0;
+  const delay = monitorEventLoopDelay({ resolution: 20 });
+  delay.enable();
+  const timer = setInterval(() => {
+    const p99 = delay.percentile(99) / 1e6;
+    delay.reset();
+    log(
+      `progress: binance ${yieldedCount.binance} bars, polygon ${yieldedCount.polygon} bars, venue ${new Date(sim.clock.now()).toISOString()}, event-loop p99 ${p99.toFixed(0)} ms, RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`,
+    );
+  }, 10_000);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      delay.disable();
+    },
+  };
 }
 
 function tickerName(i: number): string {
@@ -170,6 +224,7 @@ function tickerName(i: number): string {
 async function consume(
   name: 'binance' | 'polygon',
   provider: Provider,
+  symbolCount: number,
   sim: Simulator,
   dataDir: string,
   signal: AbortSignal,
@@ -181,6 +236,7 @@ async function consume(
   let reconnects = 0;
   let nonFatalErrors = 0;
   let fatalError: string | undefined;
+  const inFlight: Promise<void>[] = [];
   provider.setOnStatusChange((status) => {
     if (status === 'reconnecting') reconnects++;
   });
@@ -200,19 +256,33 @@ async function consume(
         yielded.set(bar.symbol, list);
       }
       list.push(bar);
-      await writer.write(bar);
+      yieldedCount[name]++;
+      // Writes are pipelined (the writer commits all queued writes as one group), at most
+      // WRITES_IN_FLIGHT at a time: awaiting each one alone caps a consumer at one DuckDB
+      // commit per bar (~100 bars/s here), far below 2,000 symbols' rate, and the stream's
+      // backpressure then holds the socket.
+      inFlight.push(writer.write(bar));
+      if (inFlight.length >= WRITES_IN_FLIGHT) await Promise.all(inFlight.splice(0));
     }
+    await Promise.all(inFlight.splice(0));
     await writer.finalize();
   } finally {
     await writer.close();
   }
   const stored = await readParquetBars(join(dataDir, `stream_data_${name}_${INTERVAL}.parquet`));
   const report = verify(name, yielded, stored, sim);
+  const silentSymbols = symbolCount - yielded.size;
   if (report.lost > 0) log(`${name}: lost e.g. ${report.lostExamples.join(' ')}`);
   log(
-    `${name}: ${report.bars} bars, stored ${report.stored}, lost ${report.lost}, duplicated ${report.duplicated}, reconnects ${reconnects}`,
+    `${name}: ${report.bars} bars, stored ${report.stored}, lost ${report.lost}, duplicated ${report.duplicated}, symbols without a bar ${silentSymbols}, reconnects ${reconnects}`,
   );
-  return { ...report, reconnects, nonFatalErrors, ...(fatalError ? { fatalError } : {}) };
+  return {
+    ...report,
+    silentSymbols,
+    reconnects,
+    nonFatalErrors,
+    ...(fatalError ? { fatalError } : {}),
+  };
 }
 
 function verify(
@@ -220,7 +290,7 @@ function verify(
   yielded: Map<string, MarketData[]>,
   stored: MarketData[],
   sim: Simulator,
-): Omit<SoakVenueReport, 'reconnects' | 'nonFatalErrors' | 'fatalError'> {
+): Omit<SoakVenueReport, 'reconnects' | 'nonFatalErrors' | 'fatalError' | 'silentSymbols'> {
   let bars = 0;
   let lost = 0;
   let duplicated = 0;

@@ -102,6 +102,12 @@ export interface ScheduledRequest {
   cost: number;
   /** Reads the venue's usage headers into the scheduler (e.g. `X-MBX-USED-WEIGHT-1M`). */
   observe?(scheduler: RestScheduler, headers: Headers): void;
+  /**
+   * A 429 arrived (`retryAfterMs` from `Retry-After`, when present): the venue's own reaction,
+   * e.g. Polygon pauses and then paces the host. Without it the scheduler pauses for
+   * `Retry-After` (one second when absent).
+   */
+  onRateLimited?(scheduler: RestScheduler, retryAfterMs: number | undefined): void;
 }
 
 /** Our choice: pause after a 429 without `Retry-After` (one second), and after a 418 without it. */
@@ -144,10 +150,12 @@ export async function getJson<T>(
     const failure = result.error;
     if (failure.code === 'RATE_LIMITED') {
       options.budget?.onRateLimited?.(result.retryAfterMs);
-      options.scheduled?.scheduler.pause(
-        result.retryAfterMs ?? RATE_LIMIT_PAUSE_MS,
-        'rate-limited',
-      );
+      const scheduled = options.scheduled;
+      if (scheduled?.onRateLimited !== undefined) {
+        scheduled.onRateLimited(scheduled.scheduler, result.retryAfterMs);
+      } else {
+        scheduled?.scheduler.pause(result.retryAfterMs ?? RATE_LIMIT_PAUSE_MS, 'rate-limited');
+      }
     }
     if (failure.code === 'IP_BANNED') {
       options.scheduled?.scheduler.pause(result.retryAfterMs ?? BAN_PAUSE_MS, 'banned');

@@ -1,4 +1,5 @@
 import { abortError } from '../core/abort.js';
+import { Pacer } from './pacer.js';
 
 /**
  * One rate limit of a venue host: at most `limit` cost units per `windowMs` (Binance: 6,000
@@ -136,6 +137,8 @@ export class RestScheduler {
   #pauseReason: 'rate-limited' | 'banned' | undefined;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
+  /** Spacing of grants after a 429 that said nothing (see {@link pace}). */
+  readonly #pacer = new Pacer();
 
   constructor(options: RestSchedulerOptions) {
     this.#windows = options.windows.map((window) => ({
@@ -282,6 +285,21 @@ export class RestScheduler {
     this.#pump();
   }
 
+  /**
+   * Space grants `spacingMs` local ms apart for the next `forMs` local ms, then full speed
+   * again: for a venue whose 429 gives no `Retry-After` and whose limit is unknown (Polygon's
+   * depends on the plan). A later call starts a new span. See {@link Pacer}.
+   */
+  pace(spacingMs: number, forMs: number): void {
+    this.#pacer.pace(spacingMs, forMs, performance.now());
+    this.#pump();
+  }
+
+  /** Local ms between grants now (0 = not paced). */
+  pacingMs(): number {
+    return this.#pacer.spacingMs(performance.now());
+  }
+
   #roll(state: WindowState, nowMs: number): void {
     const windowMs = state.window.windowMs;
     if (this.#mode === 'aligned') {
@@ -339,6 +357,11 @@ export class RestScheduler {
         this.#disarm();
         return;
       }
+      const pacedMs = this.#pacer.waitMs(performance.now());
+      if (pacedMs > 0) {
+        this.#arm(pacedMs);
+        return;
+      }
       const head = this.#waiters[0] as Waiter;
       const nowMs = this.venueNowMs();
       let waitVenueMs = 0;
@@ -352,6 +375,7 @@ export class RestScheduler {
       this.#waiters.shift();
       if (head.onAbort !== undefined) head.signal?.removeEventListener('abort', head.onAbort);
       this.#reserve(head.cost, nowMs);
+      this.#pacer.started(performance.now());
       this.#averageCost =
         this.stats.granted === 0
           ? Math.max(1e-9, head.cost)

@@ -8,22 +8,56 @@ import {
   genericErrorBody,
   getJson,
   type JsonResponse,
+  type ScheduledRequest,
 } from '../../http/request.js';
+import {
+  type RestScheduler,
+  schedulerHost,
+  sharedRestScheduler,
+} from '../../http/rest-scheduler.js';
 import {
   AGGS_PAGE_LIMIT,
   type AggsResponse,
   type AggsResult,
   type PolygonErrorBody,
+  RATE_LIMIT_FALLBACK_WAIT_MS,
   RATE_LIMIT_MAX_WAIT_MS,
+  RATE_LIMIT_WINDOW_MS,
   REFERENCE_TICKER_PATH,
 } from './protocol.js';
-import { PolygonRateGate, type RatePacing } from './rate-gate.js';
-
-export { PolygonRateGate, type RatePacing } from './rate-gate.js';
 
 /** Our choice: first retry delay after a network error or 5xx; doubles per attempt (jitter). */
 const RETRY_INITIAL_DELAY_MS = 250;
 const RETRY_MAX_DELAY_MS = 10_000;
+
+/** What a 429 without `Retry-After` does to the host (PROTOCOLS.md §2.2, §3.12). */
+export interface RatePacing {
+  /** Wait after a 429 without `Retry-After`, and the spacing of requests for a window after. */
+  fallbackWaitMs: number;
+  /** A window this long without a 429 restores full speed. */
+  windowMs: number;
+}
+
+const DEFAULT_PACING: RatePacing = {
+  fallbackWaitMs: RATE_LIMIT_FALLBACK_WAIT_MS,
+  windowMs: RATE_LIMIT_WINDOW_MS,
+};
+
+/**
+ * Polygon's reaction to a 429, applied to the host's shared scheduler: nothing is sent for
+ * `Retry-After` (capped), or one free-tier slot when it is absent. A 429 without it suggests
+ * the free tier (PROTOCOLS.md §3.12), so for one window after it requests are spaced one slot
+ * apart, then go at full speed again: one 429 never slows a long-lived stream for good.
+ */
+export function onPolygonRateLimited(
+  scheduler: RestScheduler,
+  retryAfterMs: number | undefined,
+  pacing: RatePacing = DEFAULT_PACING,
+): void {
+  const waitMs = Math.min(retryAfterMs ?? pacing.fallbackWaitMs, RATE_LIMIT_MAX_WAIT_MS);
+  scheduler.pause(waitMs, 'rate-limited');
+  if (retryAfterMs === undefined) scheduler.pace(pacing.fallbackWaitMs, pacing.windowMs);
+}
 
 /** Options of {@link PolygonRest}. */
 export interface PolygonRestOptions {
@@ -34,7 +68,7 @@ export interface PolygonRestOptions {
   maxRetries: number;
   /** `limit` per request; the API maximum unless a test wants small pages. */
   pageLimit?: number;
-  /** 429 pacing (see {@link PolygonRateGate}); the defaults unless a test wants short windows. */
+  /** 429 pacing (see {@link onPolygonRateLimited}); the defaults unless a test wants short ones. */
   pacing?: RatePacing;
 }
 
@@ -51,17 +85,29 @@ export type AggsRangeEnd = number | string;
 
 /**
  * REST client for the aggregates endpoint. The key travels only in the `Authorization: Bearer`
- * header (PROTOCOLS.md §2.1), never in a URL, so a logged or printed URL cannot leak it. One
- * instance is shared by every request of a download or stream, so a 429 pauses all of them.
+ * header (PROTOCOLS.md §2.1), never in a URL, so a logged or printed URL cannot leak it. Every
+ * request goes through the host's shared {@link RestScheduler} (one per host, process-wide, as
+ * for Binance), so a 429 pauses and paces every stream and download of the process, not just
+ * the instance that met it. Polygon publishes no limit (paid plans are unmetered), so the
+ * scheduler has no window: it bounds the requests in flight and applies the 429 pacing.
  */
 export class PolygonRest {
+  /** The host's scheduler, shared with every other Polygon stream and download of the process. */
+  readonly scheduler: RestScheduler;
   readonly #options: PolygonRestOptions;
-  readonly #gate: PolygonRateGate;
+  readonly #scheduled: ScheduledRequest;
   readonly #readErrorBody: ErrorBodyReader;
 
   constructor(options: PolygonRestOptions) {
     this.#options = options;
-    this.#gate = new PolygonRateGate(options.pacing);
+    this.scheduler = sharedRestScheduler(schedulerHost(options.restBaseUrl), { windows: [] });
+    const pacing = options.pacing ?? DEFAULT_PACING;
+    this.#scheduled = {
+      scheduler: this.scheduler,
+      cost: 1,
+      onRateLimited: (scheduler, retryAfterMs) =>
+        onPolygonRateLimited(scheduler, retryAfterMs, pacing),
+    };
     this.#readErrorBody = readPolygonErrorBody(options.feed);
   }
 
@@ -145,7 +191,7 @@ export class PolygonRest {
     return out;
   }
 
-  /** One page: GET with retries (`http/request.ts`, paced by this client's 429 gate), then parsed. */
+  /** One page: GET with retries (`http/request.ts`, through the host's scheduler), then parsed. */
   async page(url: URL, ticker: string, signal: AbortSignal): Promise<AggsPage> {
     const response = await this.#getJsonResponse(url, signal);
     const page = parseAggsResponse(response.body, ticker, url);
@@ -217,10 +263,6 @@ export class PolygonRest {
     return { bars, venueNowMs };
   }
 
-  async #getJson(url: URL, signal: AbortSignal): Promise<unknown> {
-    return (await this.#getJsonResponse(url, signal)).body;
-  }
-
   async #getJsonResponse(
     url: URL,
     signal: AbortSignal,
@@ -237,7 +279,7 @@ export class PolygonRest {
         maxRetryAfterMs: RATE_LIMIT_MAX_WAIT_MS,
       },
       readErrorBody,
-      budget: this.#gate,
+      scheduled: this.#scheduled,
       service: 'Polygon',
     });
     return response;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { RestScheduler } from '../../../src/http/rest-scheduler.js';
 import { planWindows } from '../../../src/providers/polygon/download.js';
 import {
-  PolygonRateGate,
+  onPolygonRateLimited,
   PolygonRest,
   parseAggsResponse,
   readPolygonErrorBody,
@@ -82,15 +83,15 @@ describe('aggregates responses', () => {
     expect(read(500, '')?.message).toBe('empty body');
   });
 
-  it('holds every request back after a 429 and spaces them out without Retry-After', () => {
-    const gate = new PolygonRateGate();
-    expect([gate.delayMs(0), gate.delayMs(0)]).toEqual([0, 0]);
-    gate.onRateLimited(1000, 0);
-    expect(gate.delayMs(0)).toBe(1000);
-    gate.onRateLimited(undefined, 2000); // free tier: one slot per 12 s from now on
-    expect([gate.delayMs(2000), gate.delayMs(2000), gate.delayMs(2000)]).toEqual([
-      12_000, 24_000, 36_000,
-    ]);
+  it('holds every request of the host back after a 429 and spaces them out without Retry-After', () => {
+    const scheduler = new RestScheduler({ windows: [] });
+    expect(scheduler.pauseState().remainingMs).toBe(0);
+    onPolygonRateLimited(scheduler, 1000);
+    expect(scheduler.pauseState().remainingMs).toBeGreaterThan(900);
+    expect(scheduler.pacingMs()).toBe(0);
+    onPolygonRateLimited(scheduler, undefined); // free tier: one slot per 12 s for a window
+    expect(scheduler.pauseState().remainingMs).toBeGreaterThan(11_000);
+    expect(scheduler.pacingMs()).toBe(12_000);
   });
 
   it('builds the aggregates URL without the key', () => {
