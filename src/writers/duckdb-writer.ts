@@ -9,6 +9,7 @@ import {
 } from '@duckdb/node-api';
 import { ConfigError, MarketDataError } from '../core/errors.js';
 import type { BatchWriter, MarketData, MarketDataWriter } from '../core/types.js';
+import { timedCommit, WriterMetrics, type WriterMetricsOption } from '../metrics/writer-metrics.js';
 import { escapeGlob, publishFile, removeQuietly, tempPathFor } from './atomic-file.js';
 import { appendBarChunks, createBarChunk } from './bar-chunks.js';
 import {
@@ -33,7 +34,7 @@ export const SPILL_MEMORY_LIMIT = '128MB';
 export const DEFAULT_SPILL_ROWS = 250_000;
 
 /** Options of {@link DuckDBWriter}. */
-export interface DuckDBWriterOptions {
+export interface DuckDBWriterOptions extends WriterMetricsOption {
   /**
    * Directory for the temporary DuckDB file that holds the rows until `finalize` (removed on
    * `close`). Default: the OS temporary directory (`TMPDIR`). Point it at a disk, not a RAM
@@ -79,6 +80,10 @@ export class DuckDBWriter implements MarketDataWriter, BatchWriter {
   #ordered = true;
   #lastSymbol: string | undefined;
   #lastTimeMicros = 0n;
+  readonly #metrics: WriterMetrics | undefined;
+  /** Rows received, and those already counted durable by an earlier `finalize` (metrics). */
+  #rowsReceived = 0;
+  #rowsCounted = 0;
 
   /** @param outputPath the Parquet file to produce; its directory is created on `finalize`. */
   constructor(outputPath: string, options: DuckDBWriterOptions = {}) {
@@ -96,6 +101,10 @@ export class DuckDBWriter implements MarketDataWriter, BatchWriter {
     this.#outputPath = outputPath;
     this.#spillParent = spill ?? tmpdir();
     this.#spillRows = spillRows;
+    this.#metrics =
+      options.metrics === undefined
+        ? undefined
+        : new WriterMetrics(options.metrics, { writer: 'duckdb', venue: '', interval: '' });
   }
 
   /**
@@ -137,6 +146,7 @@ export class DuckDBWriter implements MarketDataWriter, BatchWriter {
     this.#rowsBuffered = true;
     this.#track(checked);
     this.#rowsInTable += 1;
+    this.#rowsReceived += 1;
     if (this.#rowsInTable >= this.#spillRows) await this.#spill();
   }
 
@@ -155,6 +165,7 @@ export class DuckDBWriter implements MarketDataWriter, BatchWriter {
     }
     for (const row of checked) this.#track(row);
     this.#rowsInTable += checked.length;
+    this.#rowsReceived += checked.length;
     if (this.#rowsInTable >= this.#spillRows) await this.#spill();
   }
 
@@ -203,6 +214,15 @@ export class DuckDBWriter implements MarketDataWriter, BatchWriter {
    * temporary file in the same directory, then renamed into place. Resolves to the path.
    */
   async finalize(): Promise<string> {
+    const received = this.#rowsReceived;
+    const path = await timedCommit(this.#metrics, received - this.#rowsCounted, () =>
+      this.#writeParquet(),
+    );
+    this.#rowsCounted = received;
+    return path;
+  }
+
+  async #writeParquet(): Promise<string> {
     const appender = this.#openAppender('finalize');
     const connection = this.#connection as DuckDBConnection;
     const tempPath = tempPathFor(this.#outputPath);
