@@ -107,7 +107,12 @@ export async function streamCommand(
     });
     if (options.out) {
       const dir = dataDirFor(options.out, endpoints);
-      writer = new StreamingDuckDBWriter(dir, name, options.interval as Interval);
+      writer = new StreamingDuckDBWriter(
+        dir,
+        name,
+        options.interval as Interval,
+        registry ? { metrics: registry } : {},
+      );
       await writer.initialize();
       io.stderr.write(
         `persisting to ${writer.getOutputPath()} (store: ${writer.getStorePath()})\n`,
