@@ -50,7 +50,9 @@ export function parseLogLine(line: string): LogLine {
   }
   if (msg.startsWith('error: ')) return { level: 'error', event: 'error', msg };
   const word = EVENT_WORD.exec(msg)?.[1] ?? 'message';
-  return { level: word === 'retry' ? 'warn' : 'info', event: word.replace('-', '_'), msg };
+  // `received SIGTERM, stopping…`, `stdout closed (EPIPE), stopping…`
+  const event = /, stopping/.test(msg) ? 'stopping' : word.replace('-', '_');
+  return { level: word === 'retry' ? 'warn' : 'info', event, msg };
 }
 
 /**
