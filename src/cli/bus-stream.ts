@@ -10,7 +10,7 @@ import { createProvider, parseStreamConfig } from '../registry.js';
 import { StreamingDuckDBWriter } from '../writers/streaming-duckdb-writer.js';
 import { abortOnSignals, type CliIo, providerName, resolveEndpoints } from './context.js';
 import { UsageError } from './exit.js';
-import { cliRegistry, startCliMetrics } from './metrics.js';
+import { cliRegistry, maxSymbolSeries, startCliMetrics } from './metrics.js';
 import { formatBarJson, formatBarLine } from './output.js';
 import type { StreamOptions } from './stream.js';
 
@@ -132,10 +132,10 @@ export async function busStreamCommand(
       symbols,
       interval: options.interval,
       ...(endpoints.apiKey ? { apiKey: endpoints.apiKey } : {}),
-      ...(registry ? { metrics: registry } : {}),
+      ...(registry ? { metrics: registry, maxSymbolSeries: maxSymbolSeries(options) } : {}),
     });
     const publishMetrics = registry
-      ? new PublishMetrics(registry, name, options.interval as Interval)
+      ? new PublishMetrics(registry, name, options.interval as Interval, maxSymbolSeries(options))
       : undefined;
     const streamHealth = (provider as { streamMetrics?: StreamMetrics }).streamMetrics?.health;
     metricsServer = await startCliMetrics(

@@ -9,7 +9,12 @@ import { downloadCommand } from './download.js';
 import { describeFailure, EXIT_OK, EXIT_USAGE } from './exit.js';
 import { providersCommand, schemaCommand } from './info.js';
 import { lsCommand } from './ls.js';
-import { ioForLogFormat, logFormatOption, withMetricsOptions } from './metrics.js';
+import {
+  ioForLogFormat,
+  logFormatOption,
+  maxSymbolsOption,
+  withMetricsOptions,
+} from './metrics.js';
 import { singleOption, withExamples } from './options.js';
 import { simulateCommand } from './simulate.js';
 import { storeCommand } from './store.js';
@@ -138,6 +143,7 @@ function registerStream({ program, io, single, dataCommand }: Registry): void {
     .option('--metrics-port <port>', 'serve /metrics and /healthz on this port (0: a free one)')
     .option('--metrics-host <host>', 'address for --metrics-port', '127.0.0.1')
     .addOption(logFormatOption())
+    .addOption(maxSymbolsOption())
     .option('--dataset <dir>', 'append closed bars to a sync dataset (syncing its gap first)')
     // NATS JetStream bus (DESIGN §9): collector (--publish) and consumer (--provider jetstream).
     .option(
@@ -211,7 +217,8 @@ function registerStore({ program, io }: Registry): void {
     .option('--from <date>', 'a new durable starts at this bar time (default: new bars)')
     .option('--nats-token <token>', 'NATS token (default: env NATS_TOKEN)')
     .option('--nats-creds <file>', 'NATS .creds file (default: env NATS_CREDS)')
-    .addOption(logFormatOption());
+    .addOption(logFormatOption())
+    .addOption(maxSymbolsOption());
   withMetricsOptions(command).action(async (options) =>
     storeCommand({ ...program.opts(), ...options }, io),
   );

@@ -10,6 +10,28 @@ import { UsageError } from './exit.js';
 export interface MetricsCliOptions {
   metricsPort?: string;
   metricsHost?: string;
+  /** `--metrics-max-symbols N`: per-symbol series before the rest share `symbol="_other"`. */
+  metricsMaxSymbols?: string;
+}
+
+/** `--metrics-max-symbols` as a number (default undefined: 1,000). */
+export function maxSymbolSeries(options: MetricsCliOptions): number | undefined {
+  if (options.metricsMaxSymbols === undefined) return undefined;
+  const max = Number(options.metricsMaxSymbols);
+  if (!Number.isSafeInteger(max) || max < 0) {
+    throw new UsageError(
+      `--metrics-max-symbols must be a whole number >= 0, got '${options.metricsMaxSymbols}'`,
+    );
+  }
+  return max;
+}
+
+/** `--metrics-max-symbols` (stream, store). */
+export function maxSymbolsOption(): Option {
+  return new Option(
+    '--metrics-max-symbols <n>',
+    'per-symbol metric series before the rest share symbol="_other" (default 1000)',
+  );
 }
 
 /** A registry when `--metrics-port` was given; undefined otherwise (nothing measured). */

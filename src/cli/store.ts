@@ -5,7 +5,12 @@ import { StoreMetrics } from '../metrics/bus-metrics.js';
 import type { CliIo } from './context.js';
 import { abortOnSignals } from './context.js';
 import { UsageError } from './exit.js';
-import { cliRegistry, type MetricsCliOptions, startCliMetrics } from './metrics.js';
+import {
+  cliRegistry,
+  type MetricsCliOptions,
+  maxSymbolSeries,
+  startCliMetrics,
+} from './metrics.js';
 
 /** Options of `argo-market store`. */
 export interface StoreOptions extends MetricsCliOptions {
@@ -40,7 +45,12 @@ export async function storeCommand(options: StoreOptions, io: CliIo): Promise<vo
   // `--metrics-port`: the store's series (and its writer's) plus /healthz from the NATS status.
   const registry = cliRegistry(options);
   const storeMetrics = registry
-    ? new StoreMetrics(registry, options.venue, options.interval as Interval)
+    ? new StoreMetrics(
+        registry,
+        options.venue,
+        options.interval as Interval,
+        maxSymbolSeries(options),
+      )
     : undefined;
   let metricsServer: Awaited<ReturnType<typeof startCliMetrics>>;
   try {

@@ -123,3 +123,36 @@ describe('metrics during a simulator run with a dropped connection', () => {
     expect(await register.metrics()).not.toContain('argo_');
   });
 });
+
+describe('per-symbol cardinality cap', () => {
+  it('publish and store series stop at maxSymbolSeries; the rest share _other', async () => {
+    const { PublishMetrics, StoreMetrics } = await import('../../src/metrics/bus-metrics.js');
+    const registry = new Registry();
+    const publish = new PublishMetrics(registry, 'binance', '1m', 1);
+    const store = new StoreMetrics(registry, 'binance', '1m', 1);
+    for (const symbol of ['A', 'B', 'C']) {
+      const bar = {
+        id: symbol,
+        symbol,
+        time: new Date(0),
+        open: 1,
+        high: 1,
+        low: 1,
+        close: 1,
+        volume: 1,
+      };
+      publish.acked(bar, 'stored', 0.002);
+      store.stored(bar, true);
+    }
+    const text = await registry.metrics();
+    expect(text).toContain(
+      'argo_publish_acks_total{venue="binance",interval="1m",symbol="_other",outcome="stored"} 2',
+    );
+    expect(text).toContain('argo_store_bars_total{venue="binance",interval="1m",symbol="A"} 1');
+    expect(text).toContain(
+      'argo_store_bars_total{venue="binance",interval="1m",symbol="_other"} 2',
+    );
+    expect(text).not.toContain('symbol="B"');
+    expectPromText(text);
+  });
+});
