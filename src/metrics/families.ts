@@ -13,19 +13,56 @@ export const LATENCY_BUCKETS_S = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 ];
 
+/** Adds to a counter's values at scrape time; one per source sharing the family. */
+export type CounterSource<L extends string> = (counter: Counter<L>) => void;
+
+const counterSources = new WeakMap<Counter, Set<CounterSource<string>>>();
+
 /**
  * The counter `name` of `registry`, created on first use: two streams or writers sharing one
- * registry share the family (prom-client refuses a second registration of a name).
+ * registry share the family (prom-client refuses a second registration of a name). A `source`
+ * is called at each scrape to add what it counted since the last one ({@link LocalCount}), so a
+ * hot path increments a plain number instead of hashing labels per event.
  */
 export function counterIn<L extends string>(
   registry: Registry,
   name: string,
   help: string,
   labelNames: readonly L[],
+  source?: CounterSource<L>,
 ): Counter<L> {
-  const existing = registry.getSingleMetric(name);
-  if (existing instanceof Counter) return existing as Counter<L>;
-  return new Counter<L>({ name, help, labelNames, registers: [registry] });
+  let counter = registry.getSingleMetric(name) as Counter<L> | undefined;
+  if (!(counter instanceof Counter)) {
+    const set = new Set<CounterSource<string>>();
+    counter = new Counter<L>({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        for (const s of set) s(this as Counter<string>);
+      },
+    });
+    counterSources.set(counter as Counter, set);
+  }
+  if (source !== undefined)
+    counterSources.get(counter as Counter)?.add(source as CounterSource<string>);
+  return counter;
+}
+
+/** A counter series kept as a plain number on the hot path and added to its family at scrape. */
+export class LocalCount<L extends string> {
+  count = 0;
+  #reported = 0;
+
+  constructor(readonly labels: Partial<Record<L, string>>) {}
+
+  /** Adds what was counted since the last scrape to `counter`. */
+  flush(counter: Counter<L>): void {
+    const delta = this.count - this.#reported;
+    if (delta > 0) counter.inc(this.labels, delta);
+    this.#reported = this.count;
+  }
 }
 
 /** The histogram `name` of `registry` (seconds, {@link LATENCY_BUCKETS_S}), created on first use. */

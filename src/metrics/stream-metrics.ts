@@ -3,7 +3,13 @@ import type { MarketDataError } from '../core/errors.js';
 import { intervalMs } from '../core/intervals.js';
 import type { ConnectionStatus, Interval, MarketData, StatusDetail } from '../core/types.js';
 import type { EngineView, StreamHooks } from '../stream/engine-options.js';
-import { counterIn, DEFAULT_MAX_SYMBOL_SERIES, gaugeIn, SymbolLabels } from './families.js';
+import {
+  counterIn,
+  DEFAULT_MAX_SYMBOL_SERIES,
+  gaugeIn,
+  LocalCount,
+  SymbolLabels,
+} from './families.js';
 import { HealthTracker } from './health.js';
 
 export { DEFAULT_MAX_SYMBOL_SERIES, OTHER_SYMBOLS } from './families.js';
@@ -20,7 +26,7 @@ export interface StreamMetricsOptions {
 
 interface SymbolSeries {
   /** Shared by every symbol of the same label (past the cap: `_other`). */
-  bars: Counter.Internal;
+  bars: LocalCount<StreamLabel | 'symbol'>;
   label: string;
   lastOpenMs: number;
 }
@@ -42,8 +48,8 @@ export class StreamMetrics implements StreamHooks {
   private readonly symbolLabels: SymbolLabels;
   /** Every symbol seen (symbols past the cap share their counter child). */
   private readonly bySymbol = new Map<string, SymbolSeries>();
-  /** Label value to its counter child: at most `maxSymbolSeries` + 1 entries. */
-  private readonly children = new Map<string, Counter.Internal>();
+  /** Label value to its count: at most `maxSymbolSeries` + 1 entries. */
+  private readonly children = new Map<string, LocalCount<StreamLabel | 'symbol'>>();
   private readonly intervalMs: number;
   private view: EngineView | undefined;
 
@@ -59,6 +65,9 @@ export class StreamMetrics implements StreamHooks {
       'argo_bars_total',
       'Closed bars yielded by the stream (live and backfilled), of the stream interval.',
       withSymbol,
+      (counter) => {
+        for (const count of this.children.values()) count.flush(counter);
+      },
     );
     this.backfilledBars = counterIn(
       registry,
@@ -142,11 +151,11 @@ export class StreamMetrics implements StreamHooks {
     this.view = view;
   }
 
-  /** The hot path: one lookup, one increment. */
+  /** The hot path: one lookup, one number incremented (the counter adds it up at scrape). */
   bar(bar: MarketData): void {
     let s = this.bySymbol.get(bar.symbol);
     if (s === undefined) s = this.addSymbol(bar.symbol);
-    s.bars.inc();
+    s.bars.count += 1;
     const openMs = bar.time.getTime();
     if (openMs > s.lastOpenMs) s.lastOpenMs = openMs;
   }
@@ -210,7 +219,7 @@ export class StreamMetrics implements StreamHooks {
     const label = this.symbolLabels.of(symbol);
     let bars = this.children.get(label);
     if (bars === undefined) {
-      bars = this.bars.labels({ ...this.labels(), symbol: label });
+      bars = new LocalCount({ ...this.labels(), symbol: label });
       this.children.set(label, bars);
     }
     // Past the cap every new symbol shares the `_other` counter; its own time stays for /healthz.
