@@ -1,29 +1,13 @@
 import type { Registry } from 'prom-client';
-import type { RestScheduler } from '../http/rest-scheduler.js';
+import type { RestScheduler, RestSchedulerObserver } from '../http/rest-scheduler.js';
 import { counterIn, gaugeIn } from './families.js';
 
-/** Schedulers already observed per registry: a host's scheduler is shared by every provider. */
-const observed = new WeakMap<Registry, WeakSet<RestScheduler>>();
-
 /**
- * Measures the REST budget of one venue host in `registry`: requests sent, weight reserved,
- * 429 pauses and 418 bans as counters; weight used in the current window, the venue's limit,
- * requests in flight and the remaining pause as gauges read at scrape. The scheduler is shared
- * by the whole process (the venue counts per IP), so these series are the host's, not one
- * stream's; a second call for the same registry and scheduler does nothing.
+ * The REST counters of `venue` in `registry` as a scheduler observer: requests sent, cost
+ * reserved, 429 pauses and 418 bans. Polygon (no weight, no shared scheduler) feeds it from its
+ * 429 gate; Binance from its host's {@link RestScheduler}.
  */
-export function observeRestScheduler(
-  registry: Registry,
-  scheduler: RestScheduler,
-  venue: string,
-): void {
-  let schedulers = observed.get(registry);
-  if (schedulers === undefined) {
-    schedulers = new WeakSet();
-    observed.set(registry, schedulers);
-  }
-  if (schedulers.has(scheduler)) return;
-  schedulers.add(scheduler);
+export function restObserver(registry: Registry, venue: string): RestSchedulerObserver {
   const labels = { venue };
   const requests = counterIn(
     registry,
@@ -49,13 +33,39 @@ export function observeRestScheduler(
     'HTTP 418 answers (IP banned): the host paused until the ban ends.',
     ['venue'],
   ).labels(labels);
-  scheduler.addObserver({
+  return {
     granted: (cost) => {
       requests.inc();
       weight.inc(cost);
     },
     paused: (reason) => (reason === 'banned' ? bans : limited).inc(),
-  });
+  };
+}
+
+/** Schedulers already observed per registry: a host's scheduler is shared by every provider. */
+const observed = new WeakMap<Registry, WeakSet<RestScheduler>>();
+
+/**
+ * Measures the REST budget of one venue host in `registry`: requests sent, weight reserved,
+ * 429 pauses and 418 bans as counters; weight used in the current window, the venue's limit,
+ * requests in flight and the remaining pause as gauges read at scrape. The scheduler is shared
+ * by the whole process (the venue counts per IP), so these series are the host's, not one
+ * stream's; a second call for the same registry and scheduler does nothing.
+ */
+export function observeRestScheduler(
+  registry: Registry,
+  scheduler: RestScheduler,
+  venue: string,
+): void {
+  let schedulers = observed.get(registry);
+  if (schedulers === undefined) {
+    schedulers = new WeakSet();
+    observed.set(registry, schedulers);
+  }
+  if (schedulers.has(scheduler)) return;
+  schedulers.add(scheduler);
+  const labels = { venue };
+  scheduler.addObserver(restObserver(registry, venue));
   gaugeIn(
     registry,
     'argo_rest_weight_used',

@@ -19,12 +19,14 @@ import type {
   StatusListener,
   StreamResult,
 } from '../../core/types.js';
+import type { RestSchedulerObserver } from '../../http/rest-scheduler.js';
 import {
   engineHooksOfAggregated,
   type MetricsOption,
   streamMetricsFor,
   takeMetricsOption,
 } from '../../metrics/option.js';
+import { restObserver } from '../../metrics/rest-metrics.js';
 import type { StreamMetrics } from '../../metrics/stream-metrics.js';
 import { runResilientStream } from '../../stream/engine.js';
 import { engineOptions } from '../../stream/engine-options.js';
@@ -64,6 +66,8 @@ export class PolygonProvider implements Provider {
   #onForming: FormingBarListener | undefined;
   /** This provider's `argo_*` series and health, when a `metrics` registry was given. */
   readonly streamMetrics: StreamMetrics | undefined;
+  /** REST attempts and 429s into the `metrics` registry (Polygon has no weight). */
+  readonly #restObserver: RestSchedulerObserver | undefined;
 
   /** Validates `options` (ConfigError naming the field; a missing key is `CONFIG_INVALID`). */
   constructor(options: PolygonStreamOptions & MetricsOption) {
@@ -80,6 +84,7 @@ export class PolygonProvider implements Provider {
       split.metrics,
       split.maxSymbolSeries,
     );
+    this.#restObserver = split.metrics ? restObserver(split.metrics, 'polygon') : undefined;
     this.#restBaseUrl = (this.#config.restBaseUrl ?? DEFAULT_REST_BASE_URL).replace(/\/+$/, '');
     const wsBase =
       this.#config.wsBaseUrl ??
@@ -120,6 +125,7 @@ export class PolygonProvider implements Provider {
       feed: this.#config.feed,
       requestTimeoutMs: this.#config.requestTimeoutMs,
       maxRetries: this.#config.maxRetries,
+      observer: this.#restObserver,
     });
   }
 

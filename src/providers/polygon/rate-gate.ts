@@ -1,6 +1,7 @@
 // Polygon's 429 pacing (PROTOCOLS.md §2.2, §3.12), shared by every request of one PolygonRest.
 
 import type { RequestGate } from '../../http/request.js';
+import type { RestSchedulerObserver } from '../../http/rest-scheduler.js';
 import {
   RATE_LIMIT_FALLBACK_WAIT_MS,
   RATE_LIMIT_MAX_WAIT_MS,
@@ -64,4 +65,22 @@ export class PolygonRateGate implements RequestGate {
     const waitMs = Math.min(retryAfterMs ?? this.#pacing.fallbackWaitMs, RATE_LIMIT_MAX_WAIT_MS);
     this.#blockedUntilMs = Math.max(this.#blockedUntilMs, nowMs + waitMs);
   }
+}
+
+/**
+ * `gate` told to `observer` (metrics): one request of cost 1 per attempt (`delayMs` is asked once
+ * per attempt) and a `rate-limited` pause per 429.
+ */
+export function observedGate(gate: RequestGate, observer: RestSchedulerObserver): RequestGate {
+  return {
+    delayMs: () => {
+      observer.granted(1);
+      return gate.delayMs();
+    },
+    ...(gate.observe ? { observe: (headers: Headers) => gate.observe?.(headers) } : {}),
+    onRateLimited: (retryAfterMs) => {
+      observer.paused('rate-limited', retryAfterMs ?? 0);
+      gate.onRateLimited?.(retryAfterMs);
+    },
+  };
 }

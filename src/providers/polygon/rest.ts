@@ -8,7 +8,9 @@ import {
   genericErrorBody,
   getJson,
   type JsonResponse,
+  type RequestGate,
 } from '../../http/request.js';
+import type { RestSchedulerObserver } from '../../http/rest-scheduler.js';
 import {
   AGGS_PAGE_LIMIT,
   type AggsResponse,
@@ -17,7 +19,7 @@ import {
   RATE_LIMIT_MAX_WAIT_MS,
   REFERENCE_TICKER_PATH,
 } from './protocol.js';
-import { PolygonRateGate, type RatePacing } from './rate-gate.js';
+import { observedGate, PolygonRateGate, type RatePacing } from './rate-gate.js';
 
 export { PolygonRateGate, type RatePacing } from './rate-gate.js';
 
@@ -36,6 +38,8 @@ export interface PolygonRestOptions {
   pageLimit?: number;
   /** 429 pacing (see {@link PolygonRateGate}); the defaults unless a test wants short windows. */
   pacing?: RatePacing;
+  /** Told of every attempt and 429 (metrics); undefined costs nothing. */
+  observer?: RestSchedulerObserver | undefined;
 }
 
 /** One page of aggregates: bars in `t` order, and where the next page is. */
@@ -57,11 +61,14 @@ export type AggsRangeEnd = number | string;
 export class PolygonRest {
   readonly #options: PolygonRestOptions;
   readonly #gate: PolygonRateGate;
+  readonly #budget: RequestGate;
   readonly #readErrorBody: ErrorBodyReader;
 
   constructor(options: PolygonRestOptions) {
     this.#options = options;
     this.#gate = new PolygonRateGate(options.pacing);
+    this.#budget =
+      options.observer === undefined ? this.#gate : observedGate(this.#gate, options.observer);
     this.#readErrorBody = readPolygonErrorBody(options.feed);
   }
 
@@ -237,7 +244,7 @@ export class PolygonRest {
         maxRetryAfterMs: RATE_LIMIT_MAX_WAIT_MS,
       },
       readErrorBody,
-      budget: this.#gate,
+      budget: this.#budget,
       service: 'Polygon',
     });
     return response;
