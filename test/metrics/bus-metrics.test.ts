@@ -110,4 +110,55 @@ describe('bus metrics: collector and store service', () => {
     const entries = expectJsonLines(stderr.text);
     expect(entries.every((e) => e.venue === 'binance')).toBe(true);
   });
+
+  it('the collector CLI (stream --publish --metrics-port) serves stream and publish series', async () => {
+    const child = spawnCli([
+      'stream',
+      '--provider',
+      'binance',
+      '--symbols',
+      'BTCUSDT',
+      '--interval',
+      '1m',
+      '--simulate',
+      '--speed',
+      '600',
+      '--publish',
+      servers(),
+      '--metrics-port',
+      '0',
+    ]);
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    const stderr = collectStderr(child);
+    const url = await metricsUrl(stderr, child);
+    await new Promise<void>((resolve, reject) => {
+      let lines = 0;
+      const timer = setTimeout(
+        () => reject(new Error(`published ${lines}: ${stderr.text}`)),
+        15_000,
+      );
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        lines += chunk.split('\n').length - 1;
+        if (lines >= 3) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const text = await (await fetch(url)).text();
+    expectPromText(text);
+    expect(
+      counterValue(text, 'argo_publish_acks_total', 'symbol="BTCUSDT"'),
+    ).toBeGreaterThanOrEqual(3);
+    expect(counterValue(text, 'argo_bars_total', 'symbol="BTCUSDT"')).toBeGreaterThanOrEqual(1);
+    expect(text).not.toContain(PASSWORD);
+    const health = await fetch(url.replace(/metrics$/, 'healthz'));
+    expect(health.status).toBe(200);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(code).toBe(0);
+    expect(stderr.text).not.toContain(PASSWORD);
+  });
 });
