@@ -7,6 +7,7 @@ import { busBench } from './bus.js';
 import { datasetBench } from './dataset.js';
 import { downloadBench } from './download.js';
 import { enduranceBench } from './endurance.js';
+import { metricsCostBench } from './metrics-cost.js';
 import { type Bench, type BenchRow, formatTable } from './report.js';
 import { scaleBench } from './scale.js';
 import { simFlood } from './sim-flood.js';
@@ -23,6 +24,7 @@ const benches: [string, Bench][] = [
   ['dataset', datasetBench],
   ['bus', busBench],
   ['backfill', backfillRssBench],
+  ['metrics', metricsCostBench],
 ];
 const only = process.argv.slice(2);
 const rows: BenchRow[] = [];

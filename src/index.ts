@@ -83,6 +83,28 @@ export {
   type SyncSummary,
   syncDataset,
 } from './dataset/sync.js';
+// Unattended operation (issue 21): metrics in a registry the caller owns, /metrics + /healthz.
+export {
+  type BusMetricsOption,
+  PublishMetrics,
+  StoreMetrics,
+} from './metrics/bus-metrics.js';
+export { DEFAULT_MAX_SYMBOL_SERIES, LATENCY_BUCKETS_S, OTHER_SYMBOLS } from './metrics/families.js';
+export {
+  type ConnectionHealth,
+  combinedReport,
+  type HealthReport,
+  HealthTracker,
+} from './metrics/health.js';
+export type { MetricsOption } from './metrics/option.js';
+export { observeRestScheduler } from './metrics/rest-metrics.js';
+export {
+  type MetricsServer,
+  type MetricsServerOptions,
+  startMetricsServer,
+} from './metrics/server.js';
+export { StreamMetrics, type StreamMetricsOptions } from './metrics/stream-metrics.js';
+export { WriterMetrics, type WriterMetricsOption } from './metrics/writer-metrics.js';
 export { BinanceProvider } from './providers/binance/provider.js';
 export { PolygonProvider } from './providers/polygon/provider.js';
 export {

@@ -4,6 +4,7 @@ import { linkedAbort, sleep } from '../core/abort.js';
 import { ConfigError, MarketDataError, toMarketDataError } from '../core/errors.js';
 import { intervalMs, intervalToTimespan } from '../core/intervals.js';
 import type { MarketData, MarketDataWriter, Provider, StatusListener } from '../core/types.js';
+import { type BusMetricsOption, PublishMetrics } from '../metrics/bus-metrics.js';
 import { BinanceProvider } from '../providers/binance/provider.js';
 import { PolygonProvider } from '../providers/polygon/provider.js';
 import {
@@ -18,7 +19,7 @@ import { ensureBarStream, type Replicas } from './stream-setup.js';
 import { barMessageId, barSubject, checkVenue, encodeBar } from './subjects.js';
 
 /** Options of {@link publishStream}. */
-export interface PublishOptions extends BusConnectionOptions {
+export interface PublishOptions extends BusConnectionOptions, BusMetricsOption {
   /** Replicas of ARGO_BARS when this collector creates it (default 1); checked when it exists. */
   replicas?: Replicas;
   /** Ends the collector: the provider's sockets and the NATS connection close. */
@@ -37,6 +38,8 @@ export interface PublishOptions extends BusConnectionOptions {
   onStatus?: StatusListener;
   /** Non-fatal trouble: a provider's in-band error, a publish being retried. */
   onError?: (error: MarketDataError) => void;
+  /** Metrics made by the caller (e.g. the CLI, to serve their health); needs `metrics` too. */
+  publishMetrics?: PublishMetrics;
 }
 
 /** Counts of a collector run. */
@@ -95,7 +98,12 @@ export async function publishStream(
   const link = linkedAbort(options.signal);
   const signal = link.signal;
   const summary: PublishSummary = { stored: 0, duplicates: 0, backfilled: 0 };
-  const onError = (error: MarketDataError) => options.onError?.(error);
+  const metrics =
+    options.metrics === undefined ? undefined : publishMetricsFor(options, venue, interval);
+  const onError = (error: MarketDataError) => {
+    metrics?.retried(error);
+    options.onError?.(error);
+  };
   let nc: NatsConnection;
   try {
     nc = await connectWithRetry(await natsOptions(options, `argo-collector-${venue}`), signal);
@@ -104,9 +112,9 @@ export async function publishStream(
     if (options.signal?.aborted) return summary;
     throw error;
   }
-  const statusDone = forwardStatus(nc, provider.getSymbols(), () => options.onStatus).catch(
-    () => {},
-  );
+  const statusDone = forwardStatus(nc, provider.getSymbols(), () =>
+    metrics === undefined ? options.onStatus : withMetricsStatus(metrics, options.onStatus),
+  ).catch(() => {});
   try {
     const jsm = await jetstreamManager(nc, { checkAPI: false });
     await ensureBarStream(jsm, options.replicas, signal);
@@ -132,11 +140,13 @@ export async function publishStream(
     const maxHeld = options.maxHeldBars ?? DEFAULT_MAX_HELD_BARS;
     let held = 0;
     const publish = async (entry: Lane, bar: MarketData, fromVenue: boolean) => {
+      const offeredMs = metrics === undefined ? 0 : performance.now();
       const outcome = await entry.lane.offer(
         bar,
         encodeBar(venue, interval, bar),
         barMessageId(venue, interval, bar),
       );
+      metrics?.acked(bar, outcome, (performance.now() - offeredMs) / 1000);
       if (outcome === 'stored') summary.stored++;
       else summary.duplicates++;
       if (fromVenue) summary.backfilled++;
@@ -225,6 +235,34 @@ export async function publishStream(
     await nc.close().catch(() => {});
     await statusDone;
   }
+}
+
+/** The collector's metrics: those already on `options.publishMetrics`, or new ones. */
+function publishMetricsFor(
+  options: PublishOptions,
+  venue: string,
+  interval: ReturnType<Provider['getInterval']>,
+): PublishMetrics {
+  return (
+    options.publishMetrics ??
+    new PublishMetrics(
+      options.metrics as NonNullable<PublishOptions['metrics']>,
+      venue,
+      interval,
+      options.maxSymbolSeries,
+    )
+  );
+}
+
+/** The status listener that also tells the metrics' health. */
+function withMetricsStatus(
+  metrics: PublishMetrics,
+  listener: StatusListener | undefined,
+): StatusListener {
+  return (status, detail) => {
+    metrics.status(status, detail);
+    listener?.(status, detail);
+  };
 }
 
 async function connectWithRetry(

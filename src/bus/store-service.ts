@@ -1,6 +1,7 @@
 import { linkedAbort } from '../core/abort.js';
 import { type MarketDataError, toMarketDataError } from '../core/errors.js';
 import type { Interval, MarketData, StatusListener } from '../core/types.js';
+import { type BusMetricsOption, StoreMetrics } from '../metrics/bus-metrics.js';
 import { StreamingDuckDBWriter, streamFilePaths } from '../writers/streaming-duckdb-writer.js';
 import {
   type BusConnectionOptions,
@@ -13,7 +14,7 @@ import { readBus } from './consume.js';
 import { checkBusSymbol, checkVenue } from './subjects.js';
 
 /** Options of {@link runStoreService}. */
-export interface StoreServiceOptions extends BusConnectionOptions {
+export interface StoreServiceOptions extends BusConnectionOptions, BusMetricsOption {
   venue: string;
   interval: Interval;
   /** Symbols to store; default every symbol of the venue and interval. */
@@ -33,6 +34,8 @@ export interface StoreServiceOptions extends BusConnectionOptions {
   /** Non-fatal trouble (a consumer reopened, a malformed message skipped). */
   onError?: (error: MarketDataError) => void;
   onStatus?: StatusListener;
+  /** Metrics made by the caller (e.g. the CLI, to serve their health); needs `metrics` too. */
+  storeMetrics?: StoreMetrics;
 }
 
 /** Result of a store service run. */
@@ -61,12 +64,30 @@ export async function runStoreService(options: StoreServiceOptions): Promise<Sto
   const venue = checkVenue(options.venue);
   const symbols = (options.symbols ?? []).map((s) => checkBusSymbol(s, 'symbols'));
   parseServers(options.servers);
-  const writer = new StreamingDuckDBWriter(options.out, venue, options.interval);
+  const registry = options.metrics;
+  const metrics =
+    registry === undefined
+      ? undefined
+      : (options.storeMetrics ??
+        new StoreMetrics(registry, venue, options.interval, options.maxSymbolSeries));
+  const writer = new StreamingDuckDBWriter(
+    options.out,
+    venue,
+    options.interval,
+    registry === undefined ? {} : { metrics: registry },
+  );
   const parquetPath = streamFilePaths(options.out, venue, options.interval).parquetPath;
   const link = linkedAbort(options.signal);
   const signal = link.signal;
   const nc = await connectBus(await natsOptions(options, `argo-store-${venue}`));
-  const statusDone = forwardStatus(nc, symbols, () => options.onStatus).catch(() => {});
+  const onStatus: StatusListener | undefined =
+    metrics === undefined
+      ? options.onStatus
+      : (status, detail) => {
+          metrics.status(status, detail);
+          options.onStatus?.(status, detail);
+        };
+  const statusDone = forwardStatus(nc, symbols, () => onStatus).catch(() => {});
   let stored = 0;
   try {
     await writer.initialize();
@@ -84,12 +105,19 @@ export async function runStoreService(options: StoreServiceOptions): Promise<Sto
         ackWaitMs: 5000,
       },
       signal,
-      { onOpen: () => {}, onRetry: (error) => options.onError?.(error) },
+      {
+        onOpen: () => {},
+        onRetry: (error) => {
+          metrics?.error(error);
+          options.onError?.(error);
+        },
+      },
     );
     for await (const { bar, msg } of bus) {
       await writer.write(bar);
       // Only now: a crash before this line redelivers the bar, and the upsert keeps it once.
-      await msg.ackAck().catch(() => false);
+      const acked = await msg.ackAck().catch(() => false);
+      metrics?.stored(bar, acked);
       stored++;
       options.onStored?.(bar);
     }

@@ -3,10 +3,14 @@ import { publishStream } from '../bus/publish.js';
 import type { Replicas } from '../bus/stream-setup.js';
 import type { MarketDataError } from '../core/errors.js';
 import type { Interval, MarketData, StatusListener } from '../core/types.js';
+import { PublishMetrics } from '../metrics/bus-metrics.js';
+import { combinedReport } from '../metrics/health.js';
+import type { StreamMetrics } from '../metrics/stream-metrics.js';
 import { createProvider, parseStreamConfig } from '../registry.js';
 import { StreamingDuckDBWriter } from '../writers/streaming-duckdb-writer.js';
 import { abortOnSignals, type CliIo, providerName, resolveEndpoints } from './context.js';
 import { UsageError } from './exit.js';
+import { cliRegistry, maxSymbolSeries, startCliMetrics } from './metrics.js';
 import { formatBarJson, formatBarLine } from './output.js';
 import type { StreamOptions } from './stream.js';
 
@@ -119,19 +123,40 @@ export async function busStreamCommand(
   });
   const endpoints = await resolveEndpoints(name, options, io);
   const removeSignals = abortOnSignals(controller, io);
+  // `--metrics-port`: the venue stream's series, the collector's publish series, one /healthz.
+  const registry = cliRegistry(options);
+  let metricsServer: Awaited<ReturnType<typeof startCliMetrics>>;
   try {
     const provider = createProvider(name, {
       ...endpoints.providerOptions,
       symbols,
       interval: options.interval,
       ...(endpoints.apiKey ? { apiKey: endpoints.apiKey } : {}),
+      ...(registry ? { metrics: registry, maxSymbolSeries: maxSymbolSeries(options) } : {}),
     });
+    const publishMetrics = registry
+      ? new PublishMetrics(registry, name, options.interval as Interval, maxSymbolSeries(options))
+      : undefined;
+    const streamHealth = (provider as { streamMetrics?: StreamMetrics }).streamMetrics?.health;
+    metricsServer = await startCliMetrics(
+      options,
+      registry,
+      publishMetrics
+        ? () =>
+            combinedReport([
+              ...(streamHealth ? [streamHealth.report()] : []),
+              publishMetrics.health.report(),
+            ])
+        : undefined,
+      io,
+    );
     provider.setOnStatusChange(statusPrinter(io, options.verbose));
     const summary = await publishStream(provider, {
       servers: options.publish as string,
       ...(replicas ? { replicas } : {}),
       ...credentials(options, io),
       venue: name,
+      ...(registry && publishMetrics ? { metrics: registry, publishMetrics } : {}),
       signal: controller.signal,
       onPublished: (bar) => printBar(bar),
       onError: warn,
@@ -142,6 +167,7 @@ export async function busStreamCommand(
     );
   } finally {
     removeSignals();
+    await metricsServer?.close();
     await endpoints.simulator?.close();
   }
 }

@@ -9,6 +9,12 @@ import { downloadCommand } from './download.js';
 import { describeFailure, EXIT_OK, EXIT_USAGE } from './exit.js';
 import { providersCommand, schemaCommand } from './info.js';
 import { lsCommand } from './ls.js';
+import {
+  ioForLogFormat,
+  logFormatOption,
+  maxSymbolsOption,
+  withMetricsOptions,
+} from './metrics.js';
 import { singleOption, withExamples } from './options.js';
 import { simulateCommand } from './simulate.js';
 import { storeCommand } from './store.js';
@@ -136,6 +142,8 @@ function registerStream({ program, io, single, dataCommand }: Registry): void {
     .option('--json', 'one JSON object per line instead of the text format')
     .option('--metrics-port <port>', 'serve /metrics and /healthz on this port (0: a free one)')
     .option('--metrics-host <host>', 'address for --metrics-port', '127.0.0.1')
+    .addOption(logFormatOption())
+    .addOption(maxSymbolsOption())
     .option('--dataset <dir>', 'append closed bars to a sync dataset (syncing its gap first)')
     // NATS JetStream bus (DESIGN §9): collector (--publish) and consumer (--provider jetstream).
     .option(
@@ -209,7 +217,11 @@ function registerStore({ program, io }: Registry): void {
     .option('--from <date>', 'a new durable starts at this bar time (default: new bars)')
     .option('--nats-token <token>', 'NATS token (default: env NATS_TOKEN)')
     .option('--nats-creds <file>', 'NATS .creds file (default: env NATS_CREDS)')
-    .action(async (options) => storeCommand({ ...program.opts(), ...options }, io));
+    .addOption(logFormatOption())
+    .addOption(maxSymbolsOption());
+  withMetricsOptions(command).action(async (options) =>
+    storeCommand({ ...program.opts(), ...options }, io),
+  );
   withExamples(
     command,
     'argo-market store --servers nats://h1:4222,nats://h2:4222,nats://h3:4222 --venue binance --interval 1m --out data',
@@ -268,7 +280,8 @@ function registerSimulate({ program, io, single }: Registry): void {
       single('--speed <factor>', 'clock speed (60: a 1m bar closes every second)').default('1'),
     )
     .addOption(single('--seed <n>', 'market seed').default('1'))
-    .action(async (options) => simulateCommand(options, io));
+    .addOption(logFormatOption());
+  withMetricsOptions(command).action(async (options) => simulateCommand(options, io));
   withExamples(
     command,
     'argo-market simulate --speed 60',
@@ -289,7 +302,9 @@ const COMMANDS: ((registry: Registry) => void)[] = [
 ];
 
 /** Runs `argo-market` with `argv` (without node and script) and resolves to the exit code. */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+export async function runCli(argv: string[], cliIo: CliIo): Promise<number> {
+  // `--log-format json`: every stderr line, the final error's too, is one JSON object.
+  const io = ioForLogFormat(argv, cliIo);
   const program = buildProgram(io);
   const verbose = argv.includes('--verbose');
   try {

@@ -1,8 +1,10 @@
 import { once } from 'node:events';
+import { observeSimulator } from '../metrics/sim-metrics.js';
 import { startSimulator } from '../simulator/index.js';
 import { abortOnSignals, type CliIo, numberOption } from './context.js';
+import { cliRegistry, type MetricsCliOptions, startCliMetrics } from './metrics.js';
 
-export interface SimulateOptions {
+export interface SimulateOptions extends MetricsCliOptions {
   port?: string;
   speed?: string;
   seed?: string;
@@ -19,7 +21,12 @@ export async function simulateCommand(options: SimulateOptions, io: CliIo): Prom
   });
   const controller = new AbortController();
   const removeSignals = abortOnSignals(controller, io);
+  const registry = cliRegistry(options);
+  if (registry) observeSimulator(registry, simulator.stats, simulator.clock);
+  let metricsServer: Awaited<ReturnType<typeof startCliMetrics>>;
   try {
+    // /healthz is 200 while the simulator serves.
+    metricsServer = await startCliMetrics(options, registry, undefined, io);
     io.stdout.write(
       [
         `binance REST  ${simulator.binance.restUrl}`,
@@ -37,6 +44,7 @@ export async function simulateCommand(options: SimulateOptions, io: CliIo): Prom
     await once(controller.signal, 'abort');
   } finally {
     removeSignals();
+    await metricsServer?.close();
     await simulator.close();
   }
 }

@@ -1,11 +1,19 @@
 import { runStoreService } from '../bus/store-service.js';
 import { isInterval } from '../core/intervals.js';
+import type { Interval } from '../core/types.js';
+import { StoreMetrics } from '../metrics/bus-metrics.js';
 import type { CliIo } from './context.js';
 import { abortOnSignals } from './context.js';
 import { UsageError } from './exit.js';
+import {
+  cliRegistry,
+  type MetricsCliOptions,
+  maxSymbolSeries,
+  startCliMetrics,
+} from './metrics.js';
 
 /** Options of `argo-market store`. */
-export interface StoreOptions {
+export interface StoreOptions extends MetricsCliOptions {
   servers: string;
   venue: string;
   interval: string;
@@ -34,8 +42,26 @@ export async function storeCommand(options: StoreOptions, io: CliIo): Promise<vo
   const credsFile = options.natsCreds ?? io.env.NATS_CREDS;
   const controller = new AbortController();
   const removeSignals = abortOnSignals(controller, io);
+  // `--metrics-port`: the store's series (and its writer's) plus /healthz from the NATS status.
+  const registry = cliRegistry(options);
+  const storeMetrics = registry
+    ? new StoreMetrics(
+        registry,
+        options.venue,
+        options.interval as Interval,
+        maxSymbolSeries(options),
+      )
+    : undefined;
+  let metricsServer: Awaited<ReturnType<typeof startCliMetrics>>;
   try {
+    metricsServer = await startCliMetrics(
+      options,
+      registry,
+      storeMetrics ? () => storeMetrics.health.report() : undefined,
+      io,
+    );
     const summary = await runStoreService({
+      ...(registry && storeMetrics ? { metrics: registry, storeMetrics } : {}),
       servers: options.servers,
       venue: options.venue,
       interval: options.interval,
@@ -60,5 +86,6 @@ export async function storeCommand(options: StoreOptions, io: CliIo): Promise<vo
     io.stderr.write(`saved ${summary.parquetPath} (${summary.stored} bars this run)\n`);
   } finally {
     removeSignals();
+    await metricsServer?.close();
   }
 }

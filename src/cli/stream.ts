@@ -15,7 +15,12 @@ import {
   resolveEndpoints,
 } from './context.js';
 import { UsageError } from './exit.js';
-import { cliRegistry, type MetricsCliOptions, startCliMetrics } from './metrics.js';
+import {
+  cliRegistry,
+  type MetricsCliOptions,
+  maxSymbolSeries,
+  startCliMetrics,
+} from './metrics.js';
 import { formatBarJson, formatBarLine } from './output.js';
 import { formatStatusLine, reportRequestRetries } from './retry-report.js';
 
@@ -89,7 +94,7 @@ export async function streamCommand(
       symbols,
       interval: options.interval,
       ...(endpoints.apiKey ? { apiKey: endpoints.apiKey } : {}),
-      ...(registry ? { metrics: registry } : {}),
+      ...(registry ? { metrics: registry, maxSymbolSeries: maxSymbolSeries(options) } : {}),
     });
     const health = (provider as { streamMetrics?: StreamMetrics }).streamMetrics?.health;
     metricsServer = await startCliMetrics(
@@ -107,7 +112,12 @@ export async function streamCommand(
     });
     if (options.out) {
       const dir = dataDirFor(options.out, endpoints);
-      writer = new StreamingDuckDBWriter(dir, name, options.interval as Interval);
+      writer = new StreamingDuckDBWriter(
+        dir,
+        name,
+        options.interval as Interval,
+        registry ? { metrics: registry } : {},
+      );
       await writer.initialize();
       io.stderr.write(
         `persisting to ${writer.getOutputPath()} (store: ${writer.getStorePath()})\n`,

@@ -68,6 +68,17 @@ export interface RestSchedulerStats {
   banned: number;
 }
 
+/**
+ * Watches one scheduler (metrics): told of every permit granted and every pause. Optional;
+ * a scheduler without observers pays one `undefined` check per grant.
+ */
+export interface RestSchedulerObserver {
+  /** A request of `cost` was granted (it is about to be sent). */
+  granted(cost: number): void;
+  /** A 429 (`rate-limited`) or 418 (`banned`) paused the host for `ms` local milliseconds. */
+  paused(reason: 'rate-limited' | 'banned', ms: number): void;
+}
+
 const LOCAL_CLOCK: SchedulerClock = { now: Date.now, realMsFor: (ms) => ms };
 /** Our choice: weight of a new latency sample in the moving average. */
 const LATENCY_ALPHA = 0.2;
@@ -139,6 +150,7 @@ export class RestScheduler {
   #timerAt = Number.POSITIVE_INFINITY;
   /** Spacing of grants after a 429 that said nothing (see {@link pace}). */
   readonly #pacer = new Pacer();
+  #observers: RestSchedulerObserver[] | undefined;
 
   constructor(options: RestSchedulerOptions) {
     this.#windows = options.windows.map((window) => ({
@@ -222,6 +234,20 @@ export class RestScheduler {
     });
   }
 
+  /** Adds an observer (metrics); returns the function that removes it again. */
+  addObserver(observer: RestSchedulerObserver): () => void {
+    this.#observers = [...(this.#observers ?? []), observer];
+    return () => {
+      const rest = (this.#observers ?? []).filter((o) => o !== observer);
+      this.#observers = rest.length > 0 ? rest : undefined;
+    };
+  }
+
+  /** Every window's length and current limit (venue ms, cost units). */
+  windows(): RestWindow[] {
+    return this.#windows.map((s) => ({ ...s.window }));
+  }
+
   /** Adopt a limit the venue publishes (e.g. exchangeInfo REQUEST_WEIGHT per 1 MINUTE). */
   setLimit(windowMs: number, limit: number): void {
     if (!(Number.isFinite(limit) && limit > 0)) return;
@@ -277,6 +303,7 @@ export class RestScheduler {
   pause(ms: number, reason: 'rate-limited' | 'banned'): void {
     if (reason === 'banned') this.stats.banned += 1;
     else this.stats.rateLimited += 1;
+    if (this.#observers !== undefined) for (const o of this.#observers) o.paused(reason, ms);
     const until = performance.now() + Math.max(0, ms);
     if (until > this.#pausedUntil) {
       this.#pausedUntil = until;
@@ -384,6 +411,7 @@ export class RestScheduler {
       this.stats.granted += 1;
       this.stats.reservedCost += head.cost;
       this.stats.peakInFlight = Math.max(this.stats.peakInFlight, this.#inFlight);
+      if (this.#observers !== undefined) for (const o of this.#observers) o.granted(head.cost);
       head.resolve(this.#permit());
     }
     this.#disarm();

@@ -94,3 +94,14 @@ export class HealthTracker {
     return { ok: reasons.length === 0, connections, behind, reasons };
   }
 }
+
+/** One report from several (a collector: the venue's stream and the NATS connection). */
+export function combinedReport(reports: HealthReport[]): HealthReport {
+  const reasons = reports.flatMap((r) => r.reasons);
+  return {
+    ok: reasons.length === 0,
+    connections: reports.flatMap((r) => r.connections),
+    behind: reports.flatMap((r) => r.behind),
+    reasons,
+  };
+}

@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Interval } from '../core/types.js';
+import type { StreamHooks } from '../stream/engine-options.js';
 import { StreamMetrics } from './stream-metrics.js';
 
 /** The library's `metrics` option: a prom-client Registry the caller owns and exposes. */
@@ -35,4 +36,22 @@ export function streamMetricsFor(
     interval,
     ...(maxSymbolSeries === undefined ? {} : { maxSymbolSeries }),
   });
+}
+
+/**
+ * The engine's hooks of a stream whose engine yields minutes that are aggregated into larger
+ * bars afterwards (Polygon above 1m): status, errors and gaps as usual, but bars are counted by
+ * the provider on what it yields, so `argo_bars_total` counts bars of the stream's interval.
+ */
+export function engineHooksOfAggregated(
+  metrics: StreamMetrics | undefined,
+): StreamHooks | undefined {
+  if (metrics === undefined) return undefined;
+  return {
+    bar: () => {},
+    error: (error) => metrics.error(error),
+    gap: (symbol) => metrics.gap(symbol),
+    status: (status, detail) => metrics.status(status, detail),
+    attach: (view) => metrics.attach(view),
+  };
 }

@@ -1,14 +1,18 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import type { MarketDataError } from '../core/errors.js';
 import { intervalMs } from '../core/intervals.js';
 import type { ConnectionStatus, Interval, MarketData, StatusDetail } from '../core/types.js';
 import type { EngineView, StreamHooks } from '../stream/engine-options.js';
+import {
+  counterIn,
+  DEFAULT_MAX_SYMBOL_SERIES,
+  gaugeIn,
+  LocalCount,
+  SymbolLabels,
+} from './families.js';
 import { HealthTracker } from './health.js';
 
-/** Our choice: per-symbol series stop here so cardinality stays bounded (issue 21 point 2). */
-export const DEFAULT_MAX_SYMBOL_SERIES = 1000;
-/** The `symbol` label of every symbol past the cap. */
-export const OTHER_SYMBOLS = '_other';
+export { DEFAULT_MAX_SYMBOL_SERIES, OTHER_SYMBOLS } from './families.js';
 
 /** Options of {@link StreamMetrics}. */
 export interface StreamMetricsOptions {
@@ -21,126 +25,151 @@ export interface StreamMetricsOptions {
 }
 
 interface SymbolSeries {
-  bars: Counter.Internal;
+  /** Shared by every symbol of the same label (past the cap: `_other`). */
+  bars: LocalCount<StreamLabel | 'symbol'>;
+  label: string;
   lastOpenMs: number;
 }
+
+type StreamLabel = 'venue' | 'interval';
 
 /**
  * Prometheus series of one stream plus its health, fed by the engine's {@link StreamHooks}.
  * The hot path (`bar`) is one map lookup and one counter increment; gauges are computed at scrape.
+ * Several streams may share one registry: they share the families and differ by labels.
  */
 export class StreamMetrics implements StreamHooks {
   readonly health: HealthTracker;
-  private readonly bars: Counter<'venue' | 'interval' | 'symbol'>;
-  private readonly reconnects: Counter<'venue' | 'interval' | 'reason'>;
-  private readonly errors: Counter<'venue' | 'interval' | 'code'>;
-  private readonly gaps: Counter<'venue' | 'interval' | 'symbol'>;
-  /** Every symbol seen, to its series (symbols past the cap share one). */
+  private readonly bars: Counter<StreamLabel | 'symbol'>;
+  private readonly backfilledBars: Counter<StreamLabel | 'symbol'>;
+  private readonly reconnects: Counter<StreamLabel | 'reason'>;
+  private readonly errors: Counter<StreamLabel | 'code'>;
+  private readonly gaps: Counter<StreamLabel | 'symbol'>;
+  private readonly symbolLabels: SymbolLabels;
+  /** Every symbol seen (symbols past the cap share their counter child). */
   private readonly bySymbol = new Map<string, SymbolSeries>();
-  /** Label value to series: at most `maxSymbolSeries` + 1 entries. */
-  private readonly series = new Map<string, SymbolSeries>();
+  /** Label value to its count: at most `maxSymbolSeries` + 1 entries. */
+  private readonly children = new Map<string, LocalCount<StreamLabel | 'symbol'>>();
   private readonly intervalMs: number;
-  private readonly maxSymbolSeries: number;
   private view: EngineView | undefined;
 
   constructor(private readonly options: StreamMetricsOptions) {
-    const registers = [options.registry];
+    const registry = options.registry;
     const labels = { venue: options.venue, interval: options.interval };
     this.intervalMs = intervalMs(options.interval);
-    this.maxSymbolSeries = options.maxSymbolSeries ?? DEFAULT_MAX_SYMBOL_SERIES;
+    this.symbolLabels = new SymbolLabels(options.maxSymbolSeries ?? DEFAULT_MAX_SYMBOL_SERIES);
     this.health = new HealthTracker(this.intervalMs, () => this.lastOpenTimes());
-    this.bars = new Counter({
-      name: 'argo_bars_total',
-      help: 'Closed bars yielded by the stream (live and backfilled).',
-      labelNames: ['venue', 'interval', 'symbol'],
-      registers,
-    });
-    this.reconnects = new Counter({
-      name: 'argo_reconnects_total',
-      help: 'Sockets that dropped and were reconnected, by reason.',
-      labelNames: ['venue', 'interval', 'reason'],
-      registers,
-    });
-    this.errors = new Counter({
-      name: 'argo_stream_errors_total',
-      help: 'In-band errors yielded by the stream, by code.',
-      labelNames: ['venue', 'interval', 'code'],
-      registers,
-    });
-    this.gaps = new Counter({
-      name: 'argo_gaps_total',
-      help: 'Gaps found after a reconnect (a REST backfill started), per symbol.',
-      labelNames: ['venue', 'interval', 'symbol'],
-      registers,
-    });
-    const self = this;
-    new Gauge({
-      name: 'argo_last_bar_age_seconds',
-      help: 'Seconds since the close of the newest bar yielded per symbol (local clock).',
-      labelNames: ['venue', 'interval', 'symbol'],
-      registers,
-      collect() {
-        const nowMs = Date.now();
-        for (const [symbol, s] of self.series) {
-          if (s.lastOpenMs < 0) continue;
-          this.set({ ...labels, symbol }, (nowMs - s.lastOpenMs - self.intervalMs) / 1000);
+    const withSymbol = ['venue', 'interval', 'symbol'] as const;
+    this.bars = counterIn(
+      registry,
+      'argo_bars_total',
+      'Closed bars yielded by the stream (live and backfilled), of the stream interval.',
+      withSymbol,
+      (counter) => {
+        for (const count of this.children.values()) count.flush(counter);
+      },
+    );
+    this.backfilledBars = counterIn(
+      registry,
+      'argo_backfilled_bars_total',
+      'Bars fetched over REST to fill a gap after a reconnect.',
+      withSymbol,
+    );
+    this.reconnects = counterIn(
+      registry,
+      'argo_reconnects_total',
+      'Sockets that dropped and were reconnected, by reason.',
+      ['venue', 'interval', 'reason'],
+    );
+    this.errors = counterIn(
+      registry,
+      'argo_stream_errors_total',
+      'In-band errors yielded by the stream, by code.',
+      ['venue', 'interval', 'code'],
+    );
+    this.gaps = counterIn(
+      registry,
+      'argo_gaps_total',
+      'Gaps found after a reconnect (a REST backfill started), per symbol.',
+      withSymbol,
+    );
+    gaugeIn(
+      registry,
+      'argo_last_bar_age_seconds',
+      "Venue clock: seconds between this symbol's newest bar and the stream's newest bar.",
+      withSymbol,
+      (gauge) => {
+        const newestMs = this.newestOpenMs();
+        for (const [symbol, openMs] of this.lastOpenByLabel()) {
+          gauge.set({ ...labels, symbol }, (newestMs - openMs) / 1000);
         }
       },
-    });
-    new Gauge({
-      name: 'argo_queue_depth',
-      help: 'Items buffered between the sockets and the consumer.',
-      labelNames: ['venue', 'interval'],
-      registers,
-      collect() {
-        if (self.view) this.set(labels, self.view.queueDepth());
-      },
-    });
-    new Gauge({
-      name: 'argo_paused_sockets',
-      help: 'Sockets paused because the consumer is slower than the venue.',
-      labelNames: ['venue', 'interval'],
-      registers,
-      collect() {
-        if (self.view) this.set(labels, self.view.pausedSockets());
-      },
-    });
-    new Gauge({
-      name: 'argo_connections_up',
-      help: 'Connections currently up (1) or down (0).',
-      labelNames: ['venue', 'interval', 'connection'],
-      registers,
-      collect() {
-        for (const c of self.health.connections()) {
-          this.set({ ...labels, connection: c.connection }, c.up ? 1 : 0);
+    );
+    gaugeIn(
+      registry,
+      'argo_last_bar_open_timestamp_seconds',
+      'Open time (venue clock, Unix seconds) of the newest bar yielded per symbol.',
+      withSymbol,
+      (gauge) => {
+        for (const [symbol, openMs] of this.lastOpenByLabel()) {
+          gauge.set({ ...labels, symbol }, openMs / 1000);
         }
       },
-    });
+    );
+    gaugeIn(
+      registry,
+      'argo_queue_depth',
+      'Items buffered between the sockets and the consumer.',
+      ['venue', 'interval'],
+      (gauge) => {
+        if (this.view) gauge.set(labels, this.view.queueDepth());
+      },
+    );
+    gaugeIn(
+      registry,
+      'argo_paused_sockets',
+      'Sockets paused because the consumer is slower than the venue.',
+      ['venue', 'interval'],
+      (gauge) => {
+        if (this.view) gauge.set(labels, this.view.pausedSockets());
+      },
+    );
+    gaugeIn(
+      registry,
+      'argo_connections_up',
+      'Connections currently up (1) or down (0).',
+      ['venue', 'interval', 'connection'],
+      (gauge) => {
+        for (const c of this.health.connections()) {
+          gauge.set({ ...labels, connection: c.connection }, c.up ? 1 : 0);
+        }
+      },
+    );
   }
 
   attach(view: EngineView): void {
     this.view = view;
   }
 
-  /** The hot path: one lookup, one increment. */
+  /** The hot path: one lookup, one number incremented (the counter adds it up at scrape). */
   bar(bar: MarketData): void {
     let s = this.bySymbol.get(bar.symbol);
     if (s === undefined) s = this.addSymbol(bar.symbol);
-    s.bars.inc();
+    s.bars.count += 1;
     const openMs = bar.time.getTime();
     if (openMs > s.lastOpenMs) s.lastOpenMs = openMs;
   }
 
   error(error: MarketDataError): void {
-    this.errors.inc({
-      venue: this.options.venue,
-      interval: this.options.interval,
-      code: error.code,
-    });
+    this.errors.inc({ ...this.labels(), code: error.code });
   }
 
   gap(symbol: string): void {
-    this.gaps.inc({ ...this.labels(), symbol: this.symbolLabel(symbol) });
+    this.gaps.inc({ ...this.labels(), symbol: this.symbolLabels.of(symbol) });
+  }
+
+  backfilled(symbol: string): void {
+    this.backfilledBars.inc({ ...this.labels(), symbol: this.symbolLabels.of(symbol) });
   }
 
   status(status: ConnectionStatus, detail: StatusDetail): void {
@@ -157,31 +186,44 @@ export class StreamMetrics implements StreamHooks {
     return out;
   }
 
-  /** Bars counted so far over every symbol (tests compare it with what the stream yielded). */
+  /** Bars counted so far over every symbol of this stream (tests compare it with the yield). */
   async barCount(): Promise<number> {
     const metric = await this.bars.get();
-    return metric.values.reduce((sum, v) => sum + v.value, 0);
+    const { venue, interval } = this.options;
+    return metric.values
+      .filter((v) => v.labels.venue === venue && v.labels.interval === interval)
+      .reduce((sum, v) => sum + v.value, 0);
+  }
+
+  private newestOpenMs(): number {
+    let newestMs = -1;
+    for (const s of this.bySymbol.values()) if (s.lastOpenMs > newestMs) newestMs = s.lastOpenMs;
+    return newestMs;
+  }
+
+  /** Newest open per label value (`_other`: the newest of the symbols past the cap). */
+  private lastOpenByLabel(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const s of this.bySymbol.values()) {
+      if (s.lastOpenMs >= 0 && s.lastOpenMs > (out.get(s.label) ?? -1))
+        out.set(s.label, s.lastOpenMs);
+    }
+    return out;
   }
 
   private labels() {
     return { venue: this.options.venue, interval: this.options.interval };
   }
 
-  private symbolLabel(symbol: string): string {
-    return this.series.has(symbol) || this.series.size < this.maxSymbolSeries
-      ? symbol
-      : OTHER_SYMBOLS;
-  }
-
   private addSymbol(symbol: string): SymbolSeries {
-    const label = this.symbolLabel(symbol);
-    const shared = this.series.get(label);
-    const s: SymbolSeries = shared ?? {
-      bars: this.bars.labels({ ...this.labels(), symbol: label }),
-      lastOpenMs: -1,
-    };
-    // Past the cap every new symbol shares the `_other` series (and its age).
-    this.series.set(label, s);
+    const label = this.symbolLabels.of(symbol);
+    let bars = this.children.get(label);
+    if (bars === undefined) {
+      bars = new LocalCount({ ...this.labels(), symbol: label });
+      this.children.set(label, bars);
+    }
+    // Past the cap every new symbol shares the `_other` counter; its own time stays for /healthz.
+    const s: SymbolSeries = { bars, label, lastOpenMs: -1 };
     this.bySymbol.set(symbol, s);
     return s;
   }

@@ -44,6 +44,10 @@ export interface BackfillerContext {
   heldDrained?(): void;
   /** Most live bars held across all backfills before sockets are paused (default 10,000). */
   readonly maxHeld?: number;
+  /** Queue backfill marks even when the adapter has no `onBackfill` (the metrics count gaps). */
+  readonly marks?: boolean;
+  /** A bar fetched over REST was queued (metrics); undefined costs nothing. */
+  readonly onBackfilled?: ((symbol: string) => void) | undefined;
 }
 
 interface SymbolState {
@@ -154,7 +158,7 @@ export class Backfiller {
       return;
     }
     state.backfilling = true;
-    if (this.context.adapter.onBackfill !== undefined)
+    if (this.context.adapter.onBackfill !== undefined || this.context.marks)
       this.context.queue.offer(new BackfillMark(symbol, 'started'));
     this.context.track(this.run(symbol, state));
   }
@@ -226,7 +230,8 @@ export class Backfiller {
         state.again = true;
       }
       // Synchronously after the last held bar, so no live bar of this symbol can slip between.
-      if (adapter.onBackfill !== undefined) queue.offer(new BackfillMark(symbol, 'done'));
+      if (adapter.onBackfill !== undefined || this.context.marks)
+        queue.offer(new BackfillMark(symbol, 'done'));
     } catch (error) {
       if (!signal.aborted) {
         this.context.fail(
@@ -240,11 +245,12 @@ export class Backfiller {
 
   /** One REST pass from `afterOpenMs`: each page is queued (deduped) as it arrives. */
   private async fetch(symbol: string, state: SymbolState, afterOpenMs: number): Promise<void> {
-    const { adapter, queue, signal } = this.context;
+    const { adapter, queue, signal, onBackfilled } = this.context;
     const onPage = async (bars: MarketData[]): Promise<void> => {
       for (const bar of bars) {
         if (this.dedup.accept(symbol, bar.time.getTime())) {
           await queue.put([bar, undefined], signal);
+          onBackfilled?.(symbol);
         }
       }
     };

@@ -17,6 +17,8 @@ export interface StreamHooks {
   /** A gap found after a reconnect: REST backfill started for `symbol`. */
   gap(symbol: string): void;
   status(status: ConnectionStatus, detail: StatusDetail): void;
+  /** A bar of `symbol` fetched over REST to fill a gap was queued (producer side). */
+  backfilled?(symbol: string): void;
   /** Called once when the engine starts, so gauges can read queue depth and paused sockets. */
   attach?(view: EngineView): void;
 }

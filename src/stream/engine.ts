@@ -72,6 +72,8 @@ export class StreamEngine {
         if (this.queue.length < this.queue.capacity) this.resumeAll();
       },
       maxHeld: Math.max(options.bufferSize, MIN_HELD_BOUND),
+      marks: options.hooks !== undefined,
+      onBackfilled: options.hooks?.backfilled?.bind(options.hooks),
     });
     this.connector = new Connector({
       adapter,

@@ -9,6 +9,7 @@ import {
 } from '@duckdb/node-api';
 import { ConfigError, MarketDataError } from '../core/errors.js';
 import type { BatchWriter, MarketData, MarketDataWriter } from '../core/types.js';
+import { timedCommit, WriterMetrics, type WriterMetricsOption } from '../metrics/writer-metrics.js';
 import { escapeGlob, publishFile, removeQuietly, tempPathFor } from './atomic-file.js';
 import { appendBarChunks, createBarChunk } from './bar-chunks.js';
 import {
@@ -24,7 +25,7 @@ import { DEFAULT_SPILL_ROWS, SPILL_DUCKDB_SETTINGS } from './parquet-spill.js';
 type State = 'new' | 'open' | 'closed';
 
 /** Options of {@link DuckDBWriter}. */
-export interface DuckDBWriterOptions {
+export interface DuckDBWriterOptions extends WriterMetricsOption {
   /**
    * Directory for the temporary DuckDB file that holds the rows until `finalize` (removed on
    * `close`). Default: the OS temporary directory (`TMPDIR`). Point it at a disk, not a RAM
@@ -71,6 +72,10 @@ export class DuckDBWriter implements MarketDataWriter, BatchWriter {
   #lastSymbol: string | undefined;
   #lastTimeMicros = 0n;
   #inFlight: Promise<void> | undefined;
+  readonly #metrics: WriterMetrics | undefined;
+  /** Rows received, and those already counted durable by an earlier `finalize` (metrics). */
+  #rowsReceived = 0;
+  #rowsCounted = 0;
 
   /** @param outputPath the Parquet file to produce; its directory is created on `finalize`. */
   constructor(outputPath: string, options: DuckDBWriterOptions = {}) {
@@ -88,6 +93,10 @@ export class DuckDBWriter implements MarketDataWriter, BatchWriter {
     this.#outputPath = outputPath;
     this.#spillParent = spill ?? tmpdir();
     this.#spillRows = spillRows;
+    this.#metrics =
+      options.metrics === undefined
+        ? undefined
+        : new WriterMetrics(options.metrics, { writer: 'duckdb', venue: '', interval: '' });
   }
 
   /**
@@ -129,6 +138,7 @@ export class DuckDBWriter implements MarketDataWriter, BatchWriter {
     this.#rowsBuffered = true;
     this.#track(checked);
     this.#rowsInTable += 1;
+    this.#rowsReceived += 1;
     if (this.#rowsInTable >= this.#spillRows) await this.#exclusive(() => this.#spill());
   }
 
@@ -152,6 +162,7 @@ export class DuckDBWriter implements MarketDataWriter, BatchWriter {
       }
       for (let i = start; i < end; i++) this.#track(checked[i] as CheckedBar);
       this.#rowsInTable += end - start;
+      this.#rowsReceived += end - start;
       start = end;
       if (this.#rowsInTable >= this.#spillRows) await this.#exclusive(() => this.#spill());
     }
@@ -202,6 +213,15 @@ export class DuckDBWriter implements MarketDataWriter, BatchWriter {
    * temporary file in the same directory, then renamed into place. Resolves to the path.
    */
   async finalize(): Promise<string> {
+    const received = this.#rowsReceived;
+    const path = await timedCommit(this.#metrics, received - this.#rowsCounted, () =>
+      this.#writeParquet(),
+    );
+    this.#rowsCounted = received;
+    return path;
+  }
+
+  async #writeParquet(): Promise<string> {
     const appender = this.#openAppender('finalize');
     return this.#exclusive(() => this.#finalize(appender));
   }

@@ -4,6 +4,7 @@
 
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { MarketDataError } from '../core/errors.js';
+import type { WriterMetrics } from '../metrics/writer-metrics.js';
 import { appendBarChunks } from './bar-chunks.js';
 import { bindBar, type CheckedBar, MARKET_DATA_SELECT_SQL, writerError } from './parquet-schema.js';
 import { latestPerBar, type StreamStore } from './stream-store.js';
@@ -54,12 +55,17 @@ export async function commitRows(
   }
 }
 
-/** Commits a group of waiting writes, then settles each: all resolve, or all reject. */
+/**
+ * Commits a group of waiting writes, then settles each: all resolve, or all reject. `metrics`
+ * hears of the commit before any write settles, so a scrape after `write()` already counts it.
+ */
 export async function commitGroup(
   store: StreamStore,
   group: PendingWrite[],
   storePath: string,
+  metrics?: WriterMetrics,
 ): Promise<void> {
+  const startMs = metrics === undefined ? 0 : performance.now();
   try {
     await commitRows(
       store,
@@ -67,9 +73,11 @@ export async function commitGroup(
       storePath,
     );
   } catch (error) {
+    metrics?.failed();
     for (const pending of group) pending.reject(error as MarketDataError);
     return;
   }
+  metrics?.committed(group.length, (performance.now() - startMs) / 1000);
   store.refresher?.markDirty();
   for (const pending of group) pending.resolve();
 }

@@ -3,6 +3,7 @@ import type { DuckDBPreparedStatement } from '@duckdb/node-api';
 import { ConfigError, type MarketDataError } from '../core/errors.js';
 import { isInterval } from '../core/intervals.js';
 import type { BatchWriter, Interval, MarketData, MarketDataWriter } from '../core/types.js';
+import { timedCommit, WriterMetrics, type WriterMetricsOption } from '../metrics/writer-metrics.js';
 import { commitGroup, commitRows, type PendingWrite } from './group-commit.js';
 import { checkBar, writerError } from './parquet-schema.js';
 import {
@@ -20,7 +21,7 @@ export const DEFAULT_REFRESH_INTERVAL_MS = 5000;
 const PROVIDER_NAME = /^[a-z0-9_-]{1,64}$/;
 
 /** Options of {@link StreamingDuckDBWriter}. */
-export interface StreamingDuckDBWriterOptions {
+export interface StreamingDuckDBWriterOptions extends WriterMetricsOption {
   /**
    * How far the Parquet file may lag behind acknowledged writes while writing, in ms. Default 5000.
    * For a large store the gap also grows to 4× the duration of the last export, so refreshing
@@ -80,6 +81,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
   readonly #refreshIntervalMs: number;
   readonly #onRefreshError: ((error: MarketDataError) => void) | undefined;
   readonly #onRefresh: ((parquetPath: string) => void) | undefined;
+  readonly #metrics: WriterMetrics | undefined;
 
   #state: State = 'new';
   #closing: Promise<void> | undefined;
@@ -141,6 +143,14 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
     this.#refreshIntervalMs = refreshIntervalMs;
     this.#onRefreshError = options.onRefreshError;
     this.#onRefresh = options.onRefresh;
+    this.#metrics =
+      options.metrics === undefined
+        ? undefined
+        : new WriterMetrics(options.metrics, {
+            writer: 'streaming-duckdb',
+            venue: providerName,
+            interval,
+          });
   }
 
   /**
@@ -194,7 +204,7 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
         // Never rejects: commitGroup settles each write's own promise.
         void this.#enqueue(() => {
           if (this.#openGroup === opened) this.#openGroup = undefined;
-          return commitGroup(this.#store, opened, this.#storePath);
+          return commitGroup(this.#store, opened, this.#storePath, this.#metrics);
         });
       }
       group.push({ row, resolve, reject });
@@ -210,7 +220,9 @@ export class StreamingDuckDBWriter implements MarketDataWriter, BatchWriter {
     // first, and the batch's older bar would replace theirs.
     this.#openGroup = undefined;
     return this.#enqueue(async () => {
-      await commitRows(this.#store, rows, this.#storePath);
+      await timedCommit(this.#metrics, rows.length, () =>
+        commitRows(this.#store, rows, this.#storePath),
+      );
       this.#store.refresher?.markDirty();
     });
   }

@@ -4,20 +4,7 @@ import type { ConnectionStatus } from '../../src/core/types.js';
 import { startMetricsServer } from '../../src/metrics/server.js';
 import { BinanceProvider } from '../../src/providers/binance/provider.js';
 import { startSimulator } from '../../src/simulator/index.js';
-
-/** One Prometheus text-format line: a comment, or `name{labels} value`. */
-const PROM_LINE =
-  /^(#( (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .*)?|[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? -?[0-9.e+-]+|NaN|[+-]Inf)$/;
-
-function counterValue(text: string, name: string): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) {
-      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-  }
-  return sum;
-}
+import { counterValue, expectPromText } from './prom-text.js';
 
 describe('metrics during a simulator run with a dropped connection', () => {
   it('counts one reconnect and every yielded bar; /healthz is 503 during the outage, 200 after', async () => {
@@ -98,9 +85,13 @@ describe('metrics during a simulator run with a dropped connection', () => {
     ).toBe(1);
     expect(counterValue(after, 'argo_bars_total')).toBe(yielded);
     expect(after).toMatch(/argo_bars_total\{venue="binance",interval="1m",symbol="BTCUSDT"\}/);
-    for (const line of after.split('\n').filter((l) => l.length > 0)) {
-      expect(line).toMatch(PROM_LINE);
-    }
+    // Bars missed during the outage came over REST: one gap per symbol, counted.
+    expect(counterValue(after, 'argo_gaps_total')).toBeGreaterThanOrEqual(1);
+    expect(counterValue(after, 'argo_backfilled_bars_total')).toBeGreaterThanOrEqual(1);
+    expect(after).toMatch(
+      /argo_last_bar_open_timestamp_seconds\{venue="binance",interval="1m",symbol="ETHUSDT"\} \d+/,
+    );
+    expectPromText(after);
   });
 
   it('registers nothing globally and caps per-symbol series', async () => {
@@ -130,5 +121,38 @@ describe('metrics during a simulator run with a dropped connection', () => {
     expect(text).toContain('symbol="_other"} 2');
     expect(text).not.toContain('symbol="C"');
     expect(await register.metrics()).not.toContain('argo_');
+  });
+});
+
+describe('per-symbol cardinality cap', () => {
+  it('publish and store series stop at maxSymbolSeries; the rest share _other', async () => {
+    const { PublishMetrics, StoreMetrics } = await import('../../src/metrics/bus-metrics.js');
+    const registry = new Registry();
+    const publish = new PublishMetrics(registry, 'binance', '1m', 1);
+    const store = new StoreMetrics(registry, 'binance', '1m', 1);
+    for (const symbol of ['A', 'B', 'C']) {
+      const bar = {
+        id: symbol,
+        symbol,
+        time: new Date(0),
+        open: 1,
+        high: 1,
+        low: 1,
+        close: 1,
+        volume: 1,
+      };
+      publish.acked(bar, 'stored', 0.002);
+      store.stored(bar, true);
+    }
+    const text = await registry.metrics();
+    expect(text).toContain(
+      'argo_publish_acks_total{venue="binance",interval="1m",symbol="_other",outcome="stored"} 2',
+    );
+    expect(text).toContain('argo_store_bars_total{venue="binance",interval="1m",symbol="A"} 1');
+    expect(text).toContain(
+      'argo_store_bars_total{venue="binance",interval="1m",symbol="_other"} 2',
+    );
+    expect(text).not.toContain('symbol="B"');
+    expectPromText(text);
   });
 });

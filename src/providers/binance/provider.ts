@@ -15,6 +15,7 @@ import type {
   StreamResult,
 } from '../../core/types.js';
 import { type MetricsOption, streamMetricsFor, takeMetricsOption } from '../../metrics/option.js';
+import { observeRestScheduler } from '../../metrics/rest-metrics.js';
 import type { StreamMetrics } from '../../metrics/stream-metrics.js';
 import { runResilientStream } from '../../stream/engine.js';
 import { engineOptions } from '../../stream/engine-options.js';
@@ -84,6 +85,7 @@ export class BinanceProvider implements Provider {
         maxDelayMs: this.config.reconnectMaxDelayMs,
       },
     });
+    if (metrics !== undefined) observeRestScheduler(metrics, this.rest.scheduler, 'binance');
   }
 
   /** The writer `download` writes into. */

@@ -19,7 +19,13 @@ import type {
   StatusListener,
   StreamResult,
 } from '../../core/types.js';
-import { type MetricsOption, streamMetricsFor, takeMetricsOption } from '../../metrics/option.js';
+import {
+  engineHooksOfAggregated,
+  type MetricsOption,
+  streamMetricsFor,
+  takeMetricsOption,
+} from '../../metrics/option.js';
+import { observeRestScheduler } from '../../metrics/rest-metrics.js';
 import type { StreamMetrics } from '../../metrics/stream-metrics.js';
 import { runResilientStream } from '../../stream/engine.js';
 import { engineOptions } from '../../stream/engine-options.js';
@@ -76,6 +82,9 @@ export class PolygonProvider implements Provider {
       split.maxSymbolSeries,
     );
     this.#restBaseUrl = (this.#config.restBaseUrl ?? DEFAULT_REST_BASE_URL).replace(/\/+$/, '');
+    // REST attempts and 429s of the host's shared scheduler (Polygon has no weight limit).
+    if (split.metrics !== undefined)
+      observeRestScheduler(split.metrics, this.#rest().scheduler, 'polygon');
     const wsBase =
       this.#config.wsBaseUrl ??
       (this.#config.feed === 'delayed' ? DELAYED_WS_BASE_URL : REALTIME_WS_BASE_URL);
@@ -176,7 +185,12 @@ export class PolygonProvider implements Provider {
     const localAbort = linkedAbort(signal);
     const engine = runResilientStream(
       adapter,
-      engineOptions(config, () => this.#onStatus, this.streamMetrics),
+      engineOptions(
+        config,
+        () => this.#onStatus,
+        // Above 1m the engine yields minutes: the bars are counted below, once aggregated.
+        aggregated ? engineHooksOfAggregated(this.streamMetrics) : this.streamMetrics,
+      ),
       flow === undefined ? signal : localAbort.signal,
     );
     if (flow === undefined) {
@@ -185,6 +199,7 @@ export class PolygonProvider implements Provider {
       return;
     }
     const closer = new BucketCloser(flow, rest, localAbort.signal);
+    const metrics = this.streamMetrics;
     const iterator = engine[Symbol.asyncIterator]();
     let pending: Promise<{ item: IteratorResult<StreamResult> }> | undefined;
     let closes: Promise<{ closed: ClosedByClock }> | undefined;
@@ -196,11 +211,16 @@ export class PolygonProvider implements Provider {
         if ('closed' in won) {
           closes = undefined;
           for (const error of won.closed.errors) {
-            yield [undefined, new MarketDataError(error.code, error.message, { fatal: false })];
+            const failure = new MarketDataError(error.code, error.message, { fatal: false });
+            metrics?.error(failure);
+            yield [undefined, failure];
           }
           for (const close of won.closed.closes) {
             const bar = flow.closeFromRest(close.symbol, close.startMs, close.minutes);
-            if (bar) yield [bar, undefined];
+            if (bar) {
+              metrics?.bar(bar);
+              yield [bar, undefined];
+            }
           }
           closer.arm();
           continue;
@@ -223,13 +243,19 @@ export class PolygonProvider implements Provider {
             localAbort.signal,
           );
           if (localAbort.signal.aborted) return;
-          for (const failure of failures) yield [undefined, failure];
+          for (const failure of failures) {
+            metrics?.error(failure);
+            yield [undefined, failure];
+          }
         }
         closer.observe(minute.time.getTime() + MINUTE_MS);
         const done = flow.onMinute(minute);
         const forming = flow.forming(minute.symbol);
         if (forming !== undefined) this.#onForming?.(forming);
-        for (const bar of done) yield [bar, undefined];
+        for (const bar of done) {
+          metrics?.bar(bar);
+          yield [bar, undefined];
+        }
         closer.arm();
       }
     } finally {
