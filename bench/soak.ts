@@ -8,6 +8,7 @@ import { PolygonProvider } from '../src/providers/polygon/provider.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
 import { readParquetBars } from '../src/writers/parquet-reader.js';
 import { StreamingDuckDBWriter } from '../src/writers/streaming-duckdb-writer.js';
+import { bybitSoakLeg } from './soak-bybit.js';
 
 /** Options of {@link runSoak}. */
 export interface SoakOptions {
@@ -24,7 +25,7 @@ export interface SoakOptions {
 
 /** Per-provider outcome: everything compared with the simulator's own bars. */
 export interface SoakVenueReport {
-  provider: 'binance' | 'polygon';
+  provider: 'binance' | 'polygon' | 'bybit';
   bars: number;
   stored: number;
   lost: number;
@@ -44,6 +45,8 @@ export interface SoakReport {
   peakRssMb: number;
   /** Requests Binance's weight limit refused (429) and bans (418): both must stay 0. */
   rateLimited: { status429: number; status418: number };
+  /** Bybit's limit refusals: its 403 ban (counted as 418 by the simulator); must stay 0. */
+  bybitBans?: number;
   ok: boolean;
 }
 
@@ -121,13 +124,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const venues = await Promise.all([
       consume('binance', binance, sim, dataDir, stop.signal, log),
       consume('polygon', polygon, sim, dataDir, stop.signal, log),
+      bybitSoakLeg(
+        { sim, symbols: binanceSymbols, resilience, dataDir, options, consume },
+        stop.signal,
+      ),
     ]);
     await faultLoop;
     const rateLimited = {
       status429: sim.stats.rateLimitRefusals(429, 'binance'),
       status418: sim.stats.rateLimitRefusals(418, 'binance'),
     };
+    const bybitBans = sim.stats.rateLimitRefusals(418, 'bybit');
     const ok =
+      bybitBans === 0 &&
       rateLimited.status429 === 0 &&
       rateLimited.status418 === 0 &&
       venues.every(
@@ -145,6 +154,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       venues,
       peakRssMb: Math.round(peakRssBytes / 2 ** 20),
       rateLimited,
+      bybitBans,
       ok,
     };
   } finally {
@@ -167,8 +177,9 @@ function tickerName(i: number): string {
   return `Q${name}`;
 }
 
-async function consume(
-  name: 'binance' | 'polygon',
+/** Streams `provider` until `signal`, persisting and verifying its bars (one soak leg). */
+export async function consume(
+  name: SoakVenueReport['provider'],
   provider: Provider,
   sim: Simulator,
   dataDir: string,
@@ -216,7 +227,7 @@ async function consume(
 }
 
 function verify(
-  name: 'binance' | 'polygon',
+  name: SoakVenueReport['provider'],
   yielded: Map<string, MarketData[]>,
   stored: MarketData[],
   sim: Simulator,
@@ -232,8 +243,9 @@ function verify(
     const first = list[0];
     const last = list[list.length - 1];
     if (!first || !last) continue;
+    // Bybit serves the Binance symbols' market (src/simulator/index.ts).
     const truth =
-      name === 'binance'
+      name !== 'polygon'
         ? sim.market.binanceBars(symbol, INTERVAL, first.time.getTime(), last.time.getTime())
         : sim.market.polygonBars(symbol, 1, 'minute', first.time.getTime(), last.time.getTime());
     const seen = new Map<number, number>();
