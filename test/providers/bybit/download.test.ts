@@ -111,6 +111,33 @@ describe('BybitProvider.download against the simulator (PROTOCOLS.md §5.2)', ()
     expect(sim.stats.httpRequests('bybit')).toBe(0);
   });
 
+  it('rides out 429 (retCode 10006) and 5xx answers, and stops at once on the 403 ban', async () => {
+    const sim = await simulator({ speed: 1, start: Date.UTC(2024, 5, 1) });
+    const range = {
+      ticker: 'BTCUSDT',
+      startDate: new Date(Date.UTC(2024, 0, 1)),
+      endDate: new Date(Date.UTC(2024, 0, 1, 23)),
+      multiplier: 1,
+      timespan: 'hour',
+    } as const;
+    const first = withWriter(sim, { reconnectInitialDelayMs: 10, reconnectMaxDelayMs: 20 });
+    sim.faults.failHttp(1, 429, { retryAfterSec: 0, venue: 'bybit' });
+    sim.faults.failHttp(1, 503, { venue: 'bybit' });
+    await first.provider.download(range);
+    expect(first.writer.rows).toHaveLength(24);
+    // The simulator's forced ban is Bybit's 403 "access too frequent" (PROTOCOLS.md §5.2).
+    const second = withWriter(sim);
+    sim.faults.failHttp(1, 418, { venue: 'bybit' });
+    const error = (await second.provider
+      .download(range)
+      .catch((e: unknown) => e)) as MarketDataError;
+    expect(error.code).toBe('IP_BANNED');
+    expect(error.fatal).toBe(true);
+    expect(error.message).toContain('at least 10 minutes');
+    expect(second.writer.calls).toEqual(['initialize', 'close']);
+    expect(sim.stats.httpRequests('bybit')).toBeLessThan(12);
+  });
+
   it('a download of 720 pages at the real limit (600 / 5 s) never draws the 403 ban', async () => {
     // 500 days of 1m bars = 720,000 bars in 720 requests: more than one 5 s window allows.
     const startMs = Date.UTC(2023, 0, 1);
