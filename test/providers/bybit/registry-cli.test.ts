@@ -71,6 +71,27 @@ describe('argo-market --provider bybit --simulate', () => {
     expect(code).toBe(0);
   });
 
+  it('streams from `argo-market simulate` through --bybit-url', async () => {
+    const sim = spawnCli(['simulate', '--speed', '600']);
+    const printed = await untilLines(sim, 7);
+    const bybitUrl =
+      printed
+        .find((l) => l.startsWith('bybit REST'))
+        ?.split(/\s+/)
+        .at(-1) ?? '';
+    expect(bybitUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const child = spawnCli([
+      ...['stream', '--provider', 'bybit', '--bybit-url', bybitUrl],
+      ...['--symbols', 'BTCUSDT', '--interval', '1m'],
+    ]);
+    const lines = await untilLines(child, 2);
+    for (const line of lines) expect(line).toMatch(/ BTCUSDT: O=/);
+    child.kill('SIGINT');
+    expect((await once(child, 'close'))[0]).toBe(0);
+    sim.kill('SIGINT');
+    expect((await once(sim, 'close'))[0]).toBe(0);
+  });
+
   it('exits 2 naming the intervals for --interval 1s', async () => {
     const result = await runCli([
       ...[
