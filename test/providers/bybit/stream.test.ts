@@ -87,6 +87,26 @@ describe('BybitProvider.stream against the simulator (PROTOCOLS.md §5.3)', () =
     expect(sim.stats.wsConnectionsOpened('bybit')).toBeGreaterThanOrEqual(3);
   });
 
+  it('backfills an outage longer than one REST page (1000 bars) exactly', async () => {
+    // Clock 60,000×: 1,000 1m bars per real second; 2 s refused ≈ 2,000 missed bars.
+    const sim = await fastSim({ speed: 60_000, start: Date.now() - 30 * 24 * 3_600_000 });
+    const client = bybit(sim, { symbols: ['BTCUSDT'], reconnectInitialDelayMs: 2000 });
+    let dropped = false;
+    const results = await collect(
+      client.stream(),
+      (r) => dropped && count(r, 'BTCUSDT') >= 3000,
+      (r) => {
+        if (!dropped && count(r, 'BTCUSDT') >= 5) {
+          dropped = true;
+          sim.faults.refuseConnections(2000, 'bybit');
+          sim.faults.dropConnections('bybit');
+        }
+      },
+    );
+    expect(results.every(([, err]) => err === undefined || !err.fatal)).toBe(true);
+    expectExact(sim, results, 'BTCUSDT');
+  }, 30_000);
+
   it('recovers from a silent socket and from malformed pushes without losing a bar', async () => {
     const sim = await fastSim();
     const client = bybit(sim, { silenceTimeoutMs: 300, pingIntervalMs: 100 });
