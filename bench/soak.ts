@@ -125,7 +125,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       consume('binance', binance, sim, dataDir, stop.signal, log),
       consume('polygon', polygon, sim, dataDir, stop.signal, log),
       bybitSoakLeg(
-        { sim, symbols: binanceSymbols, resilience, dataDir, options, consume },
+        { sim, symbols: binanceSymbols, resilience, dataDir, options, consume, faults },
         stop.signal,
       ),
     ]);
