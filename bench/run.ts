@@ -13,6 +13,7 @@ import { scaleBench } from './scale.js';
 import { simFlood } from './sim-flood.js';
 import { storageBench } from './storage.js';
 import { streamBench } from './stream.js';
+import { venueBench } from './venues.js';
 
 const benches: [string, Bench][] = [
   ['simulator', simFlood],
@@ -25,6 +26,7 @@ const benches: [string, Bench][] = [
   ['bus', busBench],
   ['backfill', backfillRssBench],
   ['metrics', metricsCostBench],
+  ['venues', venueBench],
 ];
 const only = process.argv.slice(2);
 const rows: BenchRow[] = [];

@@ -11,11 +11,15 @@ const READY_TIMEOUT_MS = 30_000;
 interface Ready {
   restUrl: string;
   wsUrl: string;
+  /** The child's Bybit URLs (bench/venues.ts). */
+  bybit?: { restUrl: string; wsUrl: string };
 }
 
 /** A simulator running in a child process. */
 export interface ForkedSimulator {
   binance: Ready;
+  /** The child's Bybit side. */
+  bybit: { restUrl: string; wsUrl: string };
   /** The child's pid (for its RSS, if a bench wants it). */
   pid: number | undefined;
   /** Closes the simulator and waits for the child to exit. */
@@ -53,6 +57,7 @@ export async function forkSimulator(options: SimulatorOptions): Promise<ForkedSi
   });
   return {
     binance: ready,
+    bybit: ready.bybit ?? { restUrl: '', wsUrl: '' },
     pid: child.pid,
     async outage(realMs: number) {
       const applied = once(child, 'message');
@@ -90,5 +95,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] && pro
   process.on('disconnect', () => {
     void sim.close().finally(() => process.exit(0));
   });
-  process.send({ restUrl: sim.binance.restUrl, wsUrl: sim.binance.wsUrl } satisfies Ready);
+  process.send({
+    restUrl: sim.binance.restUrl,
+    wsUrl: sim.binance.wsUrl,
+    bybit: sim.bybit,
+  } satisfies Ready);
 }

@@ -26,5 +26,6 @@ for (const v of report.venues) {
 process.stdout.write(
   `Binance weight limit: ${report.rateLimited.status429} × 429, ${report.rateLimited.status418} × 418\n`,
 );
+process.stdout.write(`Bybit request limit: ${report.bybitBans ?? 0} × 403 ban\n`);
 process.stdout.write(`peak RSS ${report.peakRssMb} MB\n${report.ok ? 'PASS' : 'FAIL'}\n`);
 process.exitCode = report.ok ? 0 : 1;

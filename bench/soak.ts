@@ -9,6 +9,7 @@ import { PolygonProvider } from '../src/providers/polygon/provider.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
 import { readParquetBars } from '../src/writers/parquet-reader.js';
 import { StreamingDuckDBWriter } from '../src/writers/streaming-duckdb-writer.js';
+import { bybitSoakLeg } from './soak-bybit.js';
 
 /** Options of {@link runSoak}. */
 export interface SoakOptions {
@@ -29,7 +30,7 @@ export interface SoakOptions {
 
 /** Per-provider outcome: everything compared with the simulator's own bars. */
 export interface SoakVenueReport {
-  provider: 'binance' | 'polygon';
+  provider: 'binance' | 'polygon' | 'bybit';
   bars: number;
   stored: number;
   lost: number;
@@ -54,6 +55,8 @@ export interface SoakReport {
   peakRssMb: number;
   /** Requests Binance's weight limit refused (429) and bans (418): both must stay 0. */
   rateLimited: { status429: number; status418: number };
+  /** Bybit's limit refusals: its 403 ban (counted as 418 by the simulator); must stay 0. */
+  bybitBans?: number;
   ok: boolean;
 }
 
@@ -145,13 +148,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const venues = await Promise.all([
       consume('binance', binance, symbolCount, sim, dataDir, stop.signal, log),
       consume('polygon', polygon, tickerCount, sim, dataDir, stop.signal, log),
+      bybitSoakLeg(
+        { sim, symbols: binanceSymbols, resilience, dataDir, options, consume, faults },
+        stop.signal,
+      ),
     ]);
     await faultLoop;
     const rateLimited = {
       status429: sim.stats.rateLimitRefusals(429, 'binance'),
       status418: sim.stats.rateLimitRefusals(418, 'binance'),
     };
+    const bybitBans = sim.stats.rateLimitRefusals(418, 'bybit');
     const ok =
+      bybitBans === 0 &&
       rateLimited.status429 === 0 &&
       rateLimited.status418 === 0 &&
       venues.every(
@@ -170,6 +179,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       venues,
       peakRssMb: Math.round(peakRssBytes / 2 ** 20),
       rateLimited,
+      bybitBans,
       ok,
     };
   } finally {
@@ -183,22 +193,25 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 }
 
 /** Bars yielded so far per venue, for the progress lines. */
-const yieldedCount = { binance: 0, polygon: 0 };
+const yieldedCount: Record<string, number> = {};
 
 /**
  * Every 10 s: bars yielded per venue, the venue clock, the event loop's p99 delay and RSS, so
  * a long or large run shows where it stalls instead of only a verdict at the end.
  */
 function progressLog(sim: Simulator, log: (line: string) => void): { stop(): void } {
-  yieldedCount.binance = 0;
-  yieldedCount.polygon = 0;
+  for (const venue of Object.keys(yieldedCount)) delete yieldedCount[venue];
   const delay = monitorEventLoopDelay({ resolution: 20 });
   delay.enable();
   const timer = setInterval(() => {
     const p99 = delay.percentile(99) / 1e6;
     delay.reset();
     log(
-      `progress: binance ${yieldedCount.binance} bars, polygon ${yieldedCount.polygon} bars, venue ${new Date(sim.clock.now()).toISOString()}, event-loop p99 ${p99.toFixed(0)} ms, RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`,
+      `progress: ${Object.entries(yieldedCount)
+        .map(([venue, bars]) => `${venue} ${bars} bars`)
+        .join(
+          ', ',
+        )}, venue ${new Date(sim.clock.now()).toISOString()}, event-loop p99 ${p99.toFixed(0)} ms, RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`,
     );
   }, 10_000);
   timer.unref();
@@ -221,8 +234,9 @@ function tickerName(i: number): string {
   return `Q${name}`;
 }
 
-async function consume(
-  name: 'binance' | 'polygon',
+/** Streams `provider` until `signal`, persisting and verifying its bars (one soak leg). */
+export async function consume(
+  name: SoakVenueReport['provider'],
   provider: Provider,
   symbolCount: number,
   sim: Simulator,
@@ -256,7 +270,7 @@ async function consume(
         yielded.set(bar.symbol, list);
       }
       list.push(bar);
-      yieldedCount[name]++;
+      yieldedCount[name] = (yieldedCount[name] ?? 0) + 1;
       // Writes are pipelined (the writer commits all queued writes as one group), at most
       // WRITES_IN_FLIGHT at a time: awaiting each one alone caps a consumer at one DuckDB
       // commit per bar (~100 bars/s here), far below 2,000 symbols' rate, and the stream's
@@ -286,7 +300,7 @@ async function consume(
 }
 
 function verify(
-  name: 'binance' | 'polygon',
+  name: SoakVenueReport['provider'],
   yielded: Map<string, MarketData[]>,
   stored: MarketData[],
   sim: Simulator,
@@ -302,8 +316,9 @@ function verify(
     const first = list[0];
     const last = list[list.length - 1];
     if (!first || !last) continue;
+    // Bybit serves the Binance symbols' market (src/simulator/index.ts).
     const truth =
-      name === 'binance'
+      name !== 'polygon'
         ? sim.market.binanceBars(symbol, INTERVAL, first.time.getTime(), last.time.getTime())
         : sim.market.polygonBars(symbol, 1, 'minute', first.time.getTime(), last.time.getTime());
     const seen = new Map<number, number>();

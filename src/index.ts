@@ -24,12 +24,17 @@ export {
   MarketDataClient,
   type MarketDataClientConfig,
 } from './client.js';
+// Bybit v5 Spot (DESIGN §12).
 export {
   BINANCE_SYMBOL_PATTERN,
   type BinanceDownloadConfig,
   type BinanceStreamConfig,
   type BinanceStreamOptions,
   BUS_SYMBOL_PATTERN,
+  BYBIT_INTERVALS,
+  type BybitDownloadConfig,
+  type BybitStreamConfig,
+  type BybitStreamOptions,
   type JetStreamDownloadConfig,
   type JetStreamStreamConfig,
   type JetStreamStreamOptions,
@@ -106,6 +111,7 @@ export {
 export { StreamMetrics, type StreamMetricsOptions } from './metrics/stream-metrics.js';
 export { WriterMetrics, type WriterMetricsOption } from './metrics/writer-metrics.js';
 export { BinanceProvider } from './providers/binance/provider.js';
+export { BybitProvider } from './providers/bybit/provider.js';
 export { PolygonProvider } from './providers/polygon/provider.js';
 export {
   createProvider,

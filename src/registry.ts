@@ -5,8 +5,13 @@ import {
   type BinanceDownloadConfig,
   type BinanceStreamConfig,
   type BinanceStreamOptions,
+  type BybitDownloadConfig,
+  type BybitStreamConfig,
+  type BybitStreamOptions,
   binanceDownloadSchema,
   binanceStreamSchema,
+  bybitDownloadSchema,
+  bybitStreamSchema,
   type JetStreamDownloadConfig,
   type JetStreamStreamConfig,
   type JetStreamStreamOptions,
@@ -24,22 +29,25 @@ export interface StreamConfigs {
   binance: BinanceStreamConfig;
   polygon: PolygonStreamConfig;
   jetstream: JetStreamStreamConfig;
+  bybit: BybitStreamConfig;
 }
 /** Validated download config of each provider. */
 export interface DownloadConfigs {
   binance: BinanceDownloadConfig;
   polygon: PolygonDownloadConfig;
   jetstream: JetStreamDownloadConfig;
+  bybit: BybitDownloadConfig;
 }
 
 import { JetStreamProvider } from './bus/jetstream-provider.js';
 import { ConfigError } from './core/errors.js';
 import type { Provider } from './core/types.js';
 import { BinanceProvider } from './providers/binance/provider.js';
+import { BybitProvider } from './providers/bybit/provider.js';
 import { PolygonProvider } from './providers/polygon/provider.js';
 
 /** Names accepted by the registry functions and `createProvider`. */
-export type ProviderName = 'binance' | 'polygon' | 'jetstream';
+export type ProviderName = 'binance' | 'polygon' | 'jetstream' | 'bybit';
 
 /** What a UI or the CLI shows about a provider. */
 export interface ProviderInfo {
@@ -93,6 +101,18 @@ const REGISTRY: Record<ProviderName, RegistryEntry> = {
     streamSchema: jetstreamStreamSchema,
     downloadSchema: jetstreamDownloadSchema,
     create: (config) => new JetStreamProvider(config as JetStreamStreamOptions),
+  },
+  bybit: {
+    info: {
+      name: 'bybit',
+      displayName: 'Bybit Spot',
+      description:
+        'Cryptocurrency spot pairs on Bybit v5 (e.g. BTCUSDT); public market data, no key',
+      requiresAuth: false,
+    },
+    streamSchema: bybitStreamSchema,
+    downloadSchema: bybitDownloadSchema,
+    create: (config) => new BybitProvider(config as BybitStreamOptions),
   },
 };
 

@@ -22,6 +22,7 @@ describe('package exports', () => {
       expect.arrayContaining([
         'BinanceProvider',
         'PolygonProvider',
+        'BybitProvider',
         'createProvider',
         'MarketDataClient',
         'DuckDBWriter',

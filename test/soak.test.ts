@@ -20,6 +20,8 @@ describe('soak (short)', () => {
       expect(venue.outOfOrder).toBe(0);
       expect(venue.stored).toBe(venue.bars);
     }
+    expect(report.venues.map((v) => v.provider)).toContain('bybit');
+    expect(report.bybitBans).toBe(0);
     expect(report.ok).toBe(true);
   });
 });

@@ -22,6 +22,8 @@ export interface CommonOptions {
   binanceUrl?: string;
   /** The same for Polygon. */
   polygonUrl?: string;
+  /** The same for Bybit. */
+  bybitUrl?: string;
   /** Retries of one REST request (network errors, 5xx, 429). */
   retries?: string;
 }
@@ -97,8 +99,12 @@ export async function resolveEndpoints(
 ): Promise<Endpoints> {
   const givenKey = options.apiKey ?? io.env.POLYGON_API_KEY;
   const retry = retryOptions(options);
-  const venueFlag = name === 'binance' ? '--binance-url' : '--polygon-url';
-  const venueUrl = name === 'binance' ? options.binanceUrl : options.polygonUrl;
+  const venueFlag = `--${name}-url`;
+  const venueUrl = {
+    binance: options.binanceUrl,
+    polygon: options.polygonUrl,
+    bybit: options.bybitUrl,
+  }[name as 'binance' | 'polygon' | 'bybit'];
   if (options.simulate && venueUrl !== undefined) {
     throw new UsageError(`give --simulate or ${venueFlag}, not both`);
   }
@@ -119,7 +125,8 @@ export async function resolveEndpoints(
     speed: numberOption('speed', options.speed, 1),
     seed: numberOption('seed', options.seed, 1),
   });
-  const venue = name === 'binance' ? simulator.binance : simulator.polygon;
+  const venue =
+    name === 'bybit' ? simulator.bybit : name === 'binance' ? simulator.binance : simulator.polygon;
   return {
     providerOptions: { restBaseUrl: venue.restUrl, wsBaseUrl: venue.wsUrl, ...retry },
     // A key given with --simulate is used as is, so a wrong one shows how auth failures look.

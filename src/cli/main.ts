@@ -62,7 +62,7 @@ function buildProgram(io: CliIo): Command {
     program
       .command(name)
       .description(description)
-      .addOption(single('--provider <name>', 'binance or polygon').makeOptionMandatory())
+      .addOption(single('--provider <name>', 'binance, polygon or bybit').makeOptionMandatory())
       .addOption(single('--api-key <key>', 'Polygon API key (default: env POLYGON_API_KEY)'))
       .option(
         '--simulate',
@@ -77,6 +77,7 @@ function buildProgram(io: CliIo): Command {
         ),
       )
       .addOption(single('--polygon-url <url>', 'the same for Polygon (with its --api-key)'))
+      .addOption(single('--bybit-url <url>', 'the same for Bybit'))
       .addOption(
         single(
           '--retries <n>',

@@ -284,6 +284,76 @@ export type PolygonDownloadConfig = z.output<typeof polygonDownloadSchema>;
 /** Engine tunables after defaults. */
 export type ResilienceConfig = z.output<z.ZodObject<typeof resilienceShape>>;
 
+// --- Bybit v5 Spot (DESIGN §12) -----------------------------------------------------------
+
+/** PROTOCOLS.md §5.3: the intervals Bybit serves (no `1s`, `8h`, `3d`). */
+export const BYBIT_INTERVALS = [
+  '1m',
+  '3m',
+  '5m',
+  '15m',
+  '30m',
+  '1h',
+  '2h',
+  '4h',
+  '6h',
+  '12h',
+  '1d',
+  '1w',
+  '1M',
+] as const satisfies readonly Interval[];
+
+const bybitIntervalSchema = z
+  .enum(BYBIT_INTERVALS, {
+    error: `Bybit serves only ${BYBIT_INTERVALS.join(', ')} (no 1s, 8h or 3d)`,
+  })
+  .meta({ description: `Bar size: one of ${BYBIT_INTERVALS.join(', ')}` });
+
+/** Bybit stream config (constructor options of BybitProvider). */
+export const bybitStreamSchema = z
+  .object({
+    symbols: symbolList('binance', 'BTCUSDT'),
+    interval: bybitIntervalSchema,
+    restBaseUrl: httpUrl.optional().meta({ description: 'REST base; default api.bybit.com' }),
+    wsBaseUrl: wsUrl
+      .optional()
+      .meta({ description: 'WebSocket base; default wss://stream.bybit.com' }),
+    testnet: z.boolean().default(false).meta({ description: 'Use the testnet endpoints' }),
+    // PROTOCOLS.md §5.3: ≤ 500 new connections per 5 minutes per domain.
+    maxNewConnections: z.number().int().min(1).max(10_000).default(500).meta({
+      description:
+        "New WebSocket connections started per newConnectionWindowMs, shared by every stream of the process to the same host (Bybit's limit: 500 per 5 minutes)",
+    }),
+    newConnectionWindowMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(3_600_000)
+      .default(300_000)
+      .meta({ description: 'The window of maxNewConnections' }),
+    ...resilienceShape,
+    ...downloadShape,
+  })
+  .strict();
+
+/** Bybit download config. */
+export const bybitDownloadSchema = downloadBase('UTC')
+  .extend({
+    ticker: symbolSchema('binance', 'BTCUSDT').meta({
+      description: 'Symbol to download, e.g. BTCUSDT',
+    }),
+    interval: bybitIntervalSchema,
+  })
+  .strict()
+  .superRefine(checkDateRange);
+
+/** Validated Bybit stream config, defaults applied. */
+export type BybitStreamConfig = z.output<typeof bybitStreamSchema>;
+/** Bybit stream config as a user writes it. */
+export type BybitStreamOptions = z.input<typeof bybitStreamSchema>;
+/** Validated Bybit download config. */
+export type BybitDownloadConfig = z.output<typeof bybitDownloadSchema>;
+
 // --- JetStream bus (DESIGN §9) -------------------------------------------------------------
 
 /** A venue on the bus: a provider's registry name (`binance`, `polygon`, …). */

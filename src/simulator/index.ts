@@ -244,6 +244,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             market,
             symbols,
             limit: options.bybitRequestLimit ?? DEFAULT_BYBIT_LIMIT,
+            stats,
           }),
           upgrade: bybitWs.upgrade,
         },

@@ -9,6 +9,7 @@ import type { FailStatus } from '../faults.js';
 import { sendJson, type VenueHandlers } from '../http-server.js';
 import type { Market } from '../market.js';
 import type { RawBar } from '../model.js';
+import type { Stats } from '../stats.js';
 import {
   BAN_MS,
   envelope,
@@ -41,6 +42,11 @@ export interface BybitRestContext {
   market: Market;
   symbols: ReadonlySet<string>;
   limit: BybitRequestLimit;
+  /**
+   * Counts each request the limit refuses with the 403 ban, as `rateLimitRefusals(418,
+   * 'bybit')` (Bybit's ban is its 403; injected faults are not counted).
+   */
+  stats?: Stats;
 }
 
 const INTEGER = /^\d{1,20}$/;
@@ -68,6 +74,7 @@ export function bybitRest(ctx: BybitRestContext): Pick<VenueHandlers, 'request' 
     request(_req: IncomingMessage, res: ServerResponse, url: URL) {
       const realMs = performance.now();
       if (realMs < bannedUntilReal) {
+        ctx.stats?.countRateLimitRefusal('bybit', 418);
         res.writeHead(403, { 'Content-Type': 'text/plain' });
         res.end('access too frequent');
         return;
@@ -77,6 +84,7 @@ export function bybitRest(ctx: BybitRestContext): Pick<VenueHandlers, 'request' 
       if (recent.length > ctx.limit.requests) {
         // PROTOCOLS.md §5.2: 403 "access too frequent", the IP blocked for ≥ 10 minutes.
         bannedUntilReal = realMs + ctx.limit.banMs;
+        ctx.stats?.countRateLimitRefusal('bybit', 418);
         res.writeHead(403, { 'Content-Type': 'text/plain' });
         res.end('access too frequent');
         return;
