@@ -136,7 +136,12 @@ export interface Simulator {
   /** Bybit v5: REST `${restUrl}/v5/market/kline`, spot socket `${wsUrl}/v5/public/spot`. */
   bybit: { restUrl: string; wsUrl: string };
   /** OKX v5: REST `${restUrl}/api/v5/market/candles`, candles socket `${wsUrl}/ws/v5/business`. */
-  okx: { restUrl: string; wsUrl: string };
+  okx: {
+    restUrl: string;
+    wsUrl: string;
+    /** Resolves once `count` text `ping`s reached the OKX socket server in total. */
+    untilPings(count: number, timeoutMs?: number): Promise<void>;
+  };
   clock: SimClock;
   faults: SimFaults;
   /** Ground truth for tests: the bars the venues serve. */
@@ -333,7 +338,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     binance: { restUrl: binanceServer.httpUrl, wsUrl: binanceServer.wsUrl },
     polygon: { restUrl: polygonServer.httpUrl, wsUrl: polygonServer.wsUrl, apiKey },
     bybit: { restUrl: bybitServer.httpUrl, wsUrl: bybitServer.wsUrl },
-    okx: { restUrl: okxServer.httpUrl, wsUrl: okxServer.wsUrl },
+    okx: { restUrl: okxServer.httpUrl, wsUrl: okxServer.wsUrl, untilPings: okxWs.untilPings },
     clock,
     faults,
     market,

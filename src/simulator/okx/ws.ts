@@ -3,9 +3,11 @@
 // with `confirm` "1" once per closed bar, and the 4004 close after 30 s without traffic.
 
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { MarketDataError } from '../../core/errors.js';
 import type { SimClock } from '../clock.js';
 import { type Faults, type FaultTarget, malformedFrame } from '../faults.js';
 import { rejectUpgrade } from '../http-server.js';
@@ -93,9 +95,11 @@ class Connection implements FaultTarget {
   }
 }
 
-/** The OKX WebSocket side: upgrade handler plus close(). */
+/** The OKX WebSocket side: upgrade handler, the client pings seen, close(). */
 export interface OkxWs {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void;
+  /** Resolves once `count` text pings were received in total; rejects after `timeoutMs`. */
+  untilPings(count: number, timeoutMs?: number): Promise<void>;
   close(): void;
 }
 
@@ -104,6 +108,7 @@ export function startOkxWs(ctx: OkxWsContext): OkxWs {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   const connections = new Set<Connection>();
   let opened: number[] = [];
+  const pings = { count: 0, events: new EventEmitter() };
   const timer = setInterval(() => tick(ctx, connections), TICK_REAL_MS);
   return {
     upgrade(req, socket, head, url) {
@@ -134,8 +139,36 @@ export function startOkxWs(ctx: OkxWsContext): OkxWs {
         });
         ws.on('message', (data, isBinary) => {
           conn.lastTrafficRealMs = performance.now();
-          if (!isBinary) handle(ctx, conn, data.toString());
+          if (isBinary) return;
+          const text = data.toString();
+          if (text === 'ping') {
+            pings.count++;
+            pings.events.emit('ping');
+          }
+          handle(ctx, conn, text);
         });
+      });
+    },
+    untilPings(count, timeoutMs = 5000) {
+      if (pings.count >= count) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const onPing = (): void => {
+          if (pings.count < count) return;
+          clearTimeout(deadline);
+          pings.events.off('ping', onPing);
+          resolve();
+        };
+        const deadline = setTimeout(() => {
+          pings.events.off('ping', onPing);
+          reject(
+            new MarketDataError(
+              'NETWORK',
+              `simulator: waited ${timeoutMs} ms for ${count} OKX pings; saw ${pings.count}`,
+              { fatal: false },
+            ),
+          );
+        }, timeoutMs);
+        pings.events.on('ping', onPing);
       });
     },
     close() {
