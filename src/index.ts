@@ -33,6 +33,11 @@ export {
   type JetStreamDownloadConfig,
   type JetStreamStreamConfig,
   type JetStreamStreamOptions,
+  OKX_INST_ID_PATTERN,
+  OKX_INTERVALS,
+  type OkxDownloadConfig,
+  type OkxStreamConfig,
+  type OkxStreamOptions,
   POLYGON_TICKER_PATTERN,
   type PolygonDownloadConfig,
   type PolygonStreamConfig,
@@ -84,6 +89,7 @@ export {
   syncDataset,
 } from './dataset/sync.js';
 export { BinanceProvider } from './providers/binance/provider.js';
+export { OkxProvider } from './providers/okx/provider.js';
 export { PolygonProvider } from './providers/polygon/provider.js';
 export {
   createProvider,

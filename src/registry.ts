@@ -12,6 +12,11 @@ import {
   type JetStreamStreamOptions,
   jetstreamDownloadSchema,
   jetstreamStreamSchema,
+  type OkxDownloadConfig,
+  type OkxStreamConfig,
+  type OkxStreamOptions,
+  okxDownloadSchema,
+  okxStreamSchema,
   type PolygonDownloadConfig,
   type PolygonStreamConfig,
   type PolygonStreamOptions,
@@ -24,22 +29,25 @@ export interface StreamConfigs {
   binance: BinanceStreamConfig;
   polygon: PolygonStreamConfig;
   jetstream: JetStreamStreamConfig;
+  okx: OkxStreamConfig;
 }
 /** Validated download config of each provider. */
 export interface DownloadConfigs {
   binance: BinanceDownloadConfig;
   polygon: PolygonDownloadConfig;
   jetstream: JetStreamDownloadConfig;
+  okx: OkxDownloadConfig;
 }
 
 import { JetStreamProvider } from './bus/jetstream-provider.js';
 import { ConfigError } from './core/errors.js';
 import type { Provider } from './core/types.js';
 import { BinanceProvider } from './providers/binance/provider.js';
+import { OkxProvider } from './providers/okx/provider.js';
 import { PolygonProvider } from './providers/polygon/provider.js';
 
 /** Names accepted by the registry functions and `createProvider`. */
-export type ProviderName = 'binance' | 'polygon' | 'jetstream';
+export type ProviderName = 'binance' | 'polygon' | 'jetstream' | 'okx';
 
 /** What a UI or the CLI shows about a provider. */
 export interface ProviderInfo {
@@ -93,6 +101,17 @@ const REGISTRY: Record<ProviderName, RegistryEntry> = {
     streamSchema: jetstreamStreamSchema,
     downloadSchema: jetstreamDownloadSchema,
     create: (config) => new JetStreamProvider(config as JetStreamStreamOptions),
+  },
+  okx: {
+    info: {
+      name: 'okx',
+      displayName: 'OKX Spot',
+      description: 'Cryptocurrency spot instruments (e.g. BTC-USDT); public market data, no key',
+      requiresAuth: false,
+    },
+    streamSchema: okxStreamSchema,
+    downloadSchema: okxDownloadSchema,
+    create: (config) => new OkxProvider(config as OkxStreamOptions),
   },
 };
 

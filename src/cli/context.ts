@@ -22,6 +22,8 @@ export interface CommonOptions {
   binanceUrl?: string;
   /** The same for Polygon. */
   polygonUrl?: string;
+  /** The same for OKX. */
+  okxUrl?: string;
   /** Retries of one REST request (network errors, 5xx, 429). */
   retries?: string;
 }
@@ -97,8 +99,10 @@ export async function resolveEndpoints(
 ): Promise<Endpoints> {
   const givenKey = options.apiKey ?? io.env.POLYGON_API_KEY;
   const retry = retryOptions(options);
-  const venueFlag = name === 'binance' ? '--binance-url' : '--polygon-url';
-  const venueUrl = name === 'binance' ? options.binanceUrl : options.polygonUrl;
+  const venueFlag =
+    name === 'binance' ? '--binance-url' : name === 'okx' ? '--okx-url' : '--polygon-url';
+  const venueUrl =
+    name === 'binance' ? options.binanceUrl : name === 'okx' ? options.okxUrl : options.polygonUrl;
   if (options.simulate && venueUrl !== undefined) {
     throw new UsageError(`give --simulate or ${venueFlag}, not both`);
   }
@@ -119,7 +123,8 @@ export async function resolveEndpoints(
     speed: numberOption('speed', options.speed, 1),
     seed: numberOption('seed', options.seed, 1),
   });
-  const venue = name === 'binance' ? simulator.binance : simulator.polygon;
+  const venue =
+    name === 'binance' ? simulator.binance : name === 'okx' ? simulator.okx : simulator.polygon;
   return {
     providerOptions: { restBaseUrl: venue.restUrl, wsBaseUrl: venue.wsUrl, ...retry },
     // A key given with --simulate is used as is, so a wrong one shows how auth failures look.

@@ -71,6 +71,7 @@ function buildProgram(io: CliIo): Command {
         ),
       )
       .addOption(single('--polygon-url <url>', 'the same for Polygon (with its --api-key)'))
+      .addOption(single('--okx-url <url>', 'the same for OKX (--provider okx)'))
       .addOption(
         single(
           '--retries <n>',

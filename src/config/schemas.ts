@@ -376,12 +376,10 @@ export const OKX_INST_ID_PATTERN = /^[A-Z0-9]{1,15}-[A-Z0-9]{1,15}$/;
 export const OKX_INTERVALS: readonly Interval[] = INTERVALS.filter((i) => i !== '8h');
 
 const okxIntervalSchema = z
-  .string()
-  .refine((i): i is Interval => (OKX_INTERVALS as readonly string[]).includes(i), {
+  .enum(OKX_INTERVALS as [Interval, ...Interval[]], {
     error: (issue) =>
       `OKX has no ${JSON.stringify(issue.input)} bars; it has ${OKX_INTERVALS.join(', ')}`,
   })
-  .transform((i) => i as Interval)
   .meta({ description: `Bar size: one of ${OKX_INTERVALS.join(', ')}` });
 
 const okxInstIdSchema = z
