@@ -11,6 +11,7 @@ import { scaleBench } from './scale.js';
 import { simFlood } from './sim-flood.js';
 import { storageBench } from './storage.js';
 import { streamBench } from './stream.js';
+import { okxVenueBench } from './venues-okx.js';
 
 const benches: [string, Bench][] = [
   ['simulator', simFlood],
@@ -21,6 +22,7 @@ const benches: [string, Bench][] = [
   ['endurance', enduranceBench],
   ['dataset', datasetBench],
   ['bus', busBench],
+  ['venues-okx', okxVenueBench],
 ];
 const only = process.argv.slice(2);
 const rows: BenchRow[] = [];
