@@ -19,6 +19,7 @@ import type { StreamMetrics } from '../../metrics/stream-metrics.js';
 import { runResilientStream } from '../../stream/engine.js';
 import { engineOptions } from '../../stream/engine-options.js';
 import { downloadCandles } from './download.js';
+import { instrumentPriceDecimals } from './instruments.js';
 import { OKX_DEMO_WS_URL, OKX_REST_URL, OKX_WS_URL } from './protocol.js';
 import { OkxRest } from './rest.js';
 import { okxStreamAdapter } from './stream.js';
@@ -92,7 +93,7 @@ export class OkxProvider implements Provider {
 
   /** Decimal places of each instrument's price tick (`tickSz`), to print prices as OKX quotes. */
   priceDecimals(signal?: AbortSignal): Promise<Map<string, number>> {
-    return this.rest.priceDecimals(this.config.symbols, signal);
+    return instrumentPriceDecimals(this.rest, this.config.symbols, signal);
   }
 
   /**

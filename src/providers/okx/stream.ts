@@ -7,6 +7,7 @@ import type { FormingBarListener, Interval, MarketData } from '../../core/types.
 import type { ConnectionPlan, HandshakeContext, StreamAdapter } from '../../stream/adapter.js';
 import { sharedConnectPacer } from '../../stream/connect-pacer.js';
 import { parseCandleFrame } from './frames.js';
+import { validateInstruments } from './instruments.js';
 import {
   BUSINESS_PATH,
   NEW_CONNECTIONS_PER_SECOND,
@@ -140,7 +141,7 @@ export function okxStreamAdapter(options: {
     pingText: PING_TEXT,
     // PROTOCOLS.md §6.2: no-trade intervals have a bar, so a skipped open time is a loss.
     nextOpenMs: (openMs) => nextBucketStartMs(interval, openMs),
-    prepare: (signal) => rest.validateSymbols(symbols, signal),
+    prepare: (signal) => validateInstruments(rest, symbols, signal),
     connections: () => okxConnectionPlans(options.wsBaseUrl, symbols),
     connectDelayMs: () => ({
       delayMs: pacer.reserve(),
