@@ -184,13 +184,57 @@ export class OkxRest {
     serverTimeMs: number,
     signal?: AbortSignal,
   ): Promise<MarketData[]> {
-    const bar = OKX_BARS[interval] as string;
     const floorMs =
       interval === '1M'
         ? Number.NEGATIVE_INFINITY
         : bucketStartMs(interval, this.venueNowMs()) -
           (CANDLES_RECENT_BARS - 1 - RECENT_MARGIN_BARS) * intervalMs(interval);
-    const endpoint: OkxEndpoint = startMs >= floorMs ? 'candles' : 'historyCandles';
+    if (startMs < floorMs)
+      return this.pagedBack(
+        'historyCandles',
+        instId,
+        interval,
+        startMs,
+        endMs,
+        serverTimeMs,
+        signal,
+      );
+    const recent = await this.pagedBack(
+      'candles',
+      instId,
+      interval,
+      startMs,
+      endMs,
+      serverTimeMs,
+      signal,
+    );
+    // The 1,440-bar window may have moved past the start meanwhile (our estimate of the venue's
+    // clock lags, or the request waited long): what `candles` did not reach, history serves.
+    const firstMs = recent[0]?.time.getTime() ?? endMs + 1;
+    if (firstMs <= startMs) return recent;
+    const older = await this.pagedBack(
+      'historyCandles',
+      instId,
+      interval,
+      startMs,
+      firstMs - 1,
+      serverTimeMs,
+      signal,
+    );
+    return older.length === 0 ? recent : [...older, ...recent];
+  }
+
+  /** Open times `[startMs, endMs]` of one endpoint, paged back from the end; ascending. */
+  private async pagedBack(
+    endpoint: OkxEndpoint,
+    instId: string,
+    interval: Interval,
+    startMs: number,
+    endMs: number,
+    serverTimeMs: number,
+    signal?: AbortSignal,
+  ): Promise<MarketData[]> {
+    const bar = OKX_BARS[interval] as string;
     const limit = endpoint === 'candles' ? CANDLES_PAGE_LIMIT : HISTORY_PAGE_LIMIT;
     const chunks: MarketData[][] = [];
     let afterMs = endMs + 1;

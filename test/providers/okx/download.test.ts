@@ -95,6 +95,25 @@ describe('OkxProvider.download against the simulator', () => {
     expect(writer.rows.map(valuesOf)).toEqual(truth(sim, '1m', startMs, opens.at(-1) as number));
   });
 
+  it('fills from history-candles what the sliding 1,440-bar candles window lost while a request waited', async () => {
+    // Speed 2400 and 3 s per answer: the window moves 120 bars during one request, more than
+    // the margin, so the oldest bars of a `candles` page are gone by the time it is served.
+    const { sim, client, writer } = await setup({ requestTimeoutMs: 10_000 }, { speed: 2400 });
+    sim.faults.setRestLatency(3000, 'okx');
+    const nowMs = sim.clock.now();
+    const startMs = bucketStartMs('1m', nowMs) - 1400 * MINUTE;
+    const endMs = bucketStartMs('1m', nowMs) - 100 * MINUTE;
+    await client.download({
+      ticker: 'BTC-USDT',
+      startDate: new Date(startMs),
+      endDate: new Date(endMs),
+      multiplier: 1,
+      timespan: 'minute',
+    });
+    expect(writer.rows).toHaveLength(1301);
+    expect(writer.rows.map(valuesOf)).toEqual(truth(sim, '1m', startMs, endMs));
+  });
+
   it('6h and 1d bars are the UTC-aligned ones (the …utc names), as on the other venues', async () => {
     const { sim, client, writer } = await setup({ interval: '6h' });
     await client.download({ ...OLD, multiplier: 6, timespan: 'hour' });
