@@ -233,9 +233,12 @@ function handle(ctx: OkxWsContext, conn: Connection, text: string): void {
     if (!conn.business || !spec || !instrument) {
       // PROTOCOLS.md §6.1: candles left /ws/v5/public; a channel or instrument that does not
       // exist is refused the same way.
+      // The business-socket text is the one seen in traffic (burakoner/OKX.Api#34).
       fail(
         WS_NO_SUCH_CHANNEL,
-        `Wrong URL or channel:${arg.channel},instId:${arg.instId} doesn't exist. Please use the correct URL, channel and parameters referring to API document.`,
+        conn.business
+          ? `channel:${arg.channel},instId:${arg.instId} doesn't exist`
+          : `Wrong URL or channel:${arg.channel},instId:${arg.instId} doesn't exist. Please use the correct URL, channel and parameters referring to API document.`,
       );
       return;
     }
