@@ -111,6 +111,28 @@ describe('OkxProvider.stream against the simulator', () => {
     expect(sim.stats.wsConnectionsOpened('okx')).toBeGreaterThanOrEqual(2);
   });
 
+  it('replaces a socket gone silent (no pushes, no pongs) and backfills the gap exactly', async () => {
+    const sim = await simulator();
+    const client = provider(sim, {
+      symbols: ['BTC-USDT'],
+      silenceTimeoutMs: 300,
+      pingIntervalMs: 100,
+    });
+    let silenced = false;
+    const results = await collect(
+      client.stream(),
+      (r) => barCount(r, 'BTC-USDT') >= 10,
+      (r) => {
+        if (!silenced && barCount(r, 'BTC-USDT') === 2) {
+          silenced = true;
+          sim.faults.goSilent('okx');
+        }
+      },
+    );
+    expectExact(sim, results, 'BTC-USDT');
+    expect(sim.stats.wsConnectionsOpened('okx')).toBeGreaterThanOrEqual(2);
+  });
+
   it('skips malformed frames with PROTOCOL errors and backfills what they carried', async () => {
     const sim = await simulator();
     const client = provider(sim, { symbols: ['BTC-USDT'] });
