@@ -3,17 +3,16 @@
 // with `confirm` "1" once per closed bar, and the 4004 close after 30 s without traffic.
 
 import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { MarketDataError } from '../../core/errors.js';
 import type { SimClock } from '../clock.js';
 import { type Faults, type FaultTarget, malformedFrame } from '../faults.js';
 import { rejectUpgrade } from '../http-server.js';
 import type { Market } from '../market.js';
 import type { Profile } from '../model.js';
 import type { Stats } from '../stats.js';
+import { PingCounter } from './pings.js';
 import {
   type BarSpec,
   barSpec,
@@ -108,7 +107,7 @@ export function startOkxWs(ctx: OkxWsContext): OkxWs {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   const connections = new Set<Connection>();
   let opened: number[] = [];
-  const pings = { count: 0, events: new EventEmitter() };
+  const pings = new PingCounter();
   const timer = setInterval(() => tick(ctx, connections), TICK_REAL_MS);
   return {
     upgrade(req, socket, head, url) {
@@ -141,36 +140,12 @@ export function startOkxWs(ctx: OkxWsContext): OkxWs {
           conn.lastTrafficRealMs = performance.now();
           if (isBinary) return;
           const text = data.toString();
-          if (text === 'ping') {
-            pings.count++;
-            pings.events.emit('ping');
-          }
+          if (text === 'ping') pings.add();
           handle(ctx, conn, text);
         });
       });
     },
-    untilPings(count, timeoutMs = 5000) {
-      if (pings.count >= count) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const onPing = (): void => {
-          if (pings.count < count) return;
-          clearTimeout(deadline);
-          pings.events.off('ping', onPing);
-          resolve();
-        };
-        const deadline = setTimeout(() => {
-          pings.events.off('ping', onPing);
-          reject(
-            new MarketDataError(
-              'NETWORK',
-              `simulator: waited ${timeoutMs} ms for ${count} OKX pings; saw ${pings.count}`,
-              { fatal: false },
-            ),
-          );
-        }, timeoutMs);
-        pings.events.on('ping', onPing);
-      });
-    },
+    untilPings: (count, timeoutMs) => pings.until(count, timeoutMs),
     close() {
       clearInterval(timer);
       for (const conn of connections) conn.ws.terminate();
