@@ -14,6 +14,7 @@ import { simFlood } from './sim-flood.js';
 import { storageBench } from './storage.js';
 import { streamBench } from './stream.js';
 import { venueBench } from './venues.js';
+import { okxVenueBench } from './venues-okx.js';
 
 const benches: [string, Bench][] = [
   ['simulator', simFlood],
@@ -27,6 +28,7 @@ const benches: [string, Bench][] = [
   ['backfill', backfillRssBench],
   ['metrics', metricsCostBench],
   ['venues', venueBench],
+  ['venues-okx', okxVenueBench],
 ];
 const only = process.argv.slice(2);
 const rows: BenchRow[] = [];

@@ -1,4 +1,4 @@
-import { runSoak } from './soak.js';
+import { runOkxSoak, runSoak } from './soak.js';
 
 // `npm run soak [-- --minutes N]`: exit 1 on any lost, duplicated or wrong bar.
 const minutesArg = process.argv.indexOf('--minutes');
@@ -29,3 +29,18 @@ process.stdout.write(
 process.stdout.write(`Bybit request limit: ${report.bybitBans ?? 0} × 403 ban\n`);
 process.stdout.write(`peak RSS ${report.peakRssMb} MB\n${report.ok ? 'PASS' : 'FAIL'}\n`);
 process.exitCode = report.ok ? 0 : 1;
+
+// The OKX leg (issue 20): the same duration and instrument count on the simulator's OKX venue.
+const okx = await runOkxSoak({
+  durationMs: minutes * 60_000,
+  symbols: Math.min(symbols, 300),
+  log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
+});
+process.stdout.write(`okx faults injected: ${JSON.stringify(okx.faults)}\n`);
+process.stdout.write(
+  `okx: bars ${okx.bars}, stored ${okx.stored}, lost ${okx.lost}, duplicated ${okx.duplicated}, wrong values ${okx.wrongValues}, out of order ${okx.outOfOrder}, reconnects ${okx.reconnects}, non-fatal errors ${okx.nonFatalErrors}${okx.fatalError ? `, FATAL ${okx.fatalError}` : ''}\n`,
+);
+process.stdout.write(
+  `OKX request limits: ${okx.rateLimited} × 50011\n${okx.ok ? 'PASS' : 'FAIL'} (okx)\n`,
+);
+if (!okx.ok) process.exitCode = 1;

@@ -425,3 +425,6 @@ async function injectFaults(
     }
   }
 }
+
+// The OKX leg (issue 20), in its own module so each venue's leg stays a separate function.
+export { type OkxSoakOptions, type OkxSoakReport, runOkxSoak } from './soak-okx.js';

@@ -10,15 +10,16 @@ import { prepareOutputLocation } from './writers/atomic-file.js';
 import { DuckDBWriter } from './writers/duckdb-writer.js';
 
 /** The calendar a venue's day strings and file-name dates are read in (DESIGN.md §4). */
-export const VENUE_CALENDARS: Record<'binance' | 'polygon' | 'bybit', VenueCalendar> = {
+export const VENUE_CALENDARS: Record<'binance' | 'polygon' | 'bybit' | 'okx', VenueCalendar> = {
   binance: 'UTC',
   polygon: 'America/New_York',
   bybit: 'UTC',
+  okx: 'UTC',
 };
 
 const clientConfigSchema = z
   .object({
-    providerType: z.enum(['binance', 'polygon', 'bybit']),
+    providerType: z.enum(['binance', 'polygon', 'bybit', 'okx']),
     writerType: z.literal('duckdb').default('duckdb'),
     dataPath: z.string().min(1, 'give the directory the Parquet files go to'),
     polygonApiKey: z.string().optional(),

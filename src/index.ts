@@ -38,6 +38,11 @@ export {
   type JetStreamDownloadConfig,
   type JetStreamStreamConfig,
   type JetStreamStreamOptions,
+  OKX_INST_ID_PATTERN,
+  OKX_INTERVALS,
+  type OkxDownloadConfig,
+  type OkxStreamConfig,
+  type OkxStreamOptions,
   POLYGON_TICKER_PATTERN,
   type PolygonDownloadConfig,
   type PolygonStreamConfig,
@@ -112,6 +117,7 @@ export { StreamMetrics, type StreamMetricsOptions } from './metrics/stream-metri
 export { WriterMetrics, type WriterMetricsOption } from './metrics/writer-metrics.js';
 export { BinanceProvider } from './providers/binance/provider.js';
 export { BybitProvider } from './providers/bybit/provider.js';
+export { OkxProvider } from './providers/okx/provider.js';
 export { PolygonProvider } from './providers/polygon/provider.js';
 export {
   createProvider,

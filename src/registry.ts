@@ -17,6 +17,11 @@ import {
   type JetStreamStreamOptions,
   jetstreamDownloadSchema,
   jetstreamStreamSchema,
+  type OkxDownloadConfig,
+  type OkxStreamConfig,
+  type OkxStreamOptions,
+  okxDownloadSchema,
+  okxStreamSchema,
   type PolygonDownloadConfig,
   type PolygonStreamConfig,
   type PolygonStreamOptions,
@@ -30,6 +35,7 @@ export interface StreamConfigs {
   polygon: PolygonStreamConfig;
   jetstream: JetStreamStreamConfig;
   bybit: BybitStreamConfig;
+  okx: OkxStreamConfig;
 }
 /** Validated download config of each provider. */
 export interface DownloadConfigs {
@@ -37,6 +43,7 @@ export interface DownloadConfigs {
   polygon: PolygonDownloadConfig;
   jetstream: JetStreamDownloadConfig;
   bybit: BybitDownloadConfig;
+  okx: OkxDownloadConfig;
 }
 
 import { JetStreamProvider } from './bus/jetstream-provider.js';
@@ -44,10 +51,11 @@ import { ConfigError } from './core/errors.js';
 import type { Provider } from './core/types.js';
 import { BinanceProvider } from './providers/binance/provider.js';
 import { BybitProvider } from './providers/bybit/provider.js';
+import { OkxProvider } from './providers/okx/provider.js';
 import { PolygonProvider } from './providers/polygon/provider.js';
 
 /** Names accepted by the registry functions and `createProvider`. */
-export type ProviderName = 'binance' | 'polygon' | 'jetstream' | 'bybit';
+export type ProviderName = 'binance' | 'polygon' | 'jetstream' | 'bybit' | 'okx';
 
 /** What a UI or the CLI shows about a provider. */
 export interface ProviderInfo {
@@ -113,6 +121,17 @@ const REGISTRY: Record<ProviderName, RegistryEntry> = {
     streamSchema: bybitStreamSchema,
     downloadSchema: bybitDownloadSchema,
     create: (config) => new BybitProvider(config as BybitStreamOptions),
+  },
+  okx: {
+    info: {
+      name: 'okx',
+      displayName: 'OKX Spot',
+      description: 'Cryptocurrency spot instruments (e.g. BTC-USDT); public market data, no key',
+      requiresAuth: false,
+    },
+    streamSchema: okxStreamSchema,
+    downloadSchema: okxDownloadSchema,
+    create: (config) => new OkxProvider(config as OkxStreamOptions),
   },
 };
 

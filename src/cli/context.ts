@@ -24,6 +24,8 @@ export interface CommonOptions {
   polygonUrl?: string;
   /** The same for Bybit. */
   bybitUrl?: string;
+  /** The same for OKX. */
+  okxUrl?: string;
   /** Retries of one REST request (network errors, 5xx, 429). */
   retries?: string;
 }
@@ -104,7 +106,8 @@ export async function resolveEndpoints(
     binance: options.binanceUrl,
     polygon: options.polygonUrl,
     bybit: options.bybitUrl,
-  }[name as 'binance' | 'polygon' | 'bybit'];
+    okx: options.okxUrl,
+  }[name as 'binance' | 'polygon' | 'bybit' | 'okx'];
   if (options.simulate && venueUrl !== undefined) {
     throw new UsageError(`give --simulate or ${venueFlag}, not both`);
   }
@@ -126,7 +129,13 @@ export async function resolveEndpoints(
     seed: numberOption('seed', options.seed, 1),
   });
   const venue =
-    name === 'bybit' ? simulator.bybit : name === 'binance' ? simulator.binance : simulator.polygon;
+    name === 'bybit'
+      ? simulator.bybit
+      : name === 'okx'
+        ? simulator.okx
+        : name === 'binance'
+          ? simulator.binance
+          : simulator.polygon;
   return {
     providerOptions: { restBaseUrl: venue.restUrl, wsBaseUrl: venue.wsUrl, ...retry },
     // A key given with --simulate is used as is, so a wrong one shows how auth failures look.

@@ -78,6 +78,7 @@ function buildProgram(io: CliIo): Command {
       )
       .addOption(single('--polygon-url <url>', 'the same for Polygon (with its --api-key)'))
       .addOption(single('--bybit-url <url>', 'the same for Bybit'))
+      .addOption(single('--okx-url <url>', 'the same for OKX (--provider okx)'))
       .addOption(
         single(
           '--retries <n>',

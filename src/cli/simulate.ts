@@ -18,6 +18,7 @@ export async function simulateCommand(options: SimulateOptions, io: CliIo): Prom
     seed: numberOption('seed', options.seed, 1),
     binancePort: port,
     polygonPort: port === 0 ? 0 : port + 1,
+    okxPort: port === 0 ? 0 : port + 3,
   });
   const controller = new AbortController();
   const removeSignals = abortOnSignals(controller, io);
@@ -36,10 +37,13 @@ export async function simulateCommand(options: SimulateOptions, io: CliIo): Prom
         `polygon key   ${simulator.polygon.apiKey}`,
         `bybit REST    ${simulator.bybit.restUrl}`,
         `bybit WS      ${simulator.bybit.wsUrl}`,
+        `okx REST      ${simulator.okx.restUrl}`,
+        `okx WS        ${simulator.okx.wsUrl}/ws/v5/business`,
         'use it from the CLI (in another terminal):',
         `  argo-market stream --provider binance --binance-url ${simulator.binance.restUrl} --symbols BTCUSDT --interval 1m`,
         `  argo-market stream --provider polygon --polygon-url ${simulator.polygon.restUrl} --api-key ${simulator.polygon.apiKey} --symbols AAPL --interval 1m`,
         `  argo-market stream --provider bybit --bybit-url ${simulator.bybit.restUrl} --symbols BTCUSDT --interval 1m`,
+        `  argo-market stream --provider okx --okx-url ${simulator.okx.restUrl} --symbols BTC-USDT --interval 1m`,
         'press Ctrl-C to stop',
         '',
       ].join('\n'),

@@ -433,3 +433,76 @@ export type JetStreamStreamConfig = z.output<typeof jetstreamStreamSchema>;
 export type JetStreamStreamOptions = z.input<typeof jetstreamStreamSchema>;
 /** Validated JetStream download config. */
 export type JetStreamDownloadConfig = z.output<typeof jetstreamDownloadSchema>;
+
+// --- OKX v5 Spot (DESIGN §12) ----------------------------------------------------------------
+
+/**
+ * OKX instrument id (PROTOCOLS.md §6.1): base and quote, letters and digits, joined by a dash
+ * (`BTC-USDT`); folded to upper case. Nothing else can reach a URL, channel or file name.
+ */
+export const OKX_INST_ID_PATTERN = /^[A-Z0-9]{1,15}-[A-Z0-9]{1,15}$/;
+
+/** PROTOCOLS.md §6.3: the intervals OKX has (no `8h`); ≥ 6h are served by the `…utc` names. */
+export const OKX_INTERVALS: readonly Interval[] = INTERVALS.filter((i) => i !== '8h');
+
+const okxIntervalSchema = z
+  .enum(OKX_INTERVALS as [Interval, ...Interval[]], {
+    error: (issue) =>
+      `OKX has no ${JSON.stringify(issue.input)} bars; it has ${OKX_INTERVALS.join(', ')}`,
+  })
+  .meta({ description: `Bar size: one of ${OKX_INTERVALS.join(', ')}` });
+
+const okxInstIdSchema = z
+  .string()
+  .transform((s) => s.toUpperCase())
+  .refine((s) => OKX_INST_ID_PATTERN.test(s), {
+    error: (issue) =>
+      `${JSON.stringify(issue.input)} is not an OKX instrument id: BASE-QUOTE letters and digits, e.g. BTC-USDT`,
+  })
+  .meta({
+    description: 'Instrument id, e.g. BTC-USDT',
+    pattern: '^[A-Za-z0-9]{1,15}-[A-Za-z0-9]{1,15}$',
+  });
+
+/** OKX stream config (constructor options of OkxProvider). */
+export const okxStreamSchema = z
+  .object({
+    symbols: z
+      .array(okxInstIdSchema)
+      .min(1, 'give at least one instrument id')
+      .max(5000, 'at most 5000 symbols per provider')
+      .transform((symbols) => [...new Set(symbols)])
+      .meta({ description: 'Instrument ids to stream, e.g. ["BTC-USDT"]; duplicates are folded' }),
+    interval: okxIntervalSchema,
+    restBaseUrl: httpUrl.optional().meta({ description: 'REST base; default https://www.okx.com' }),
+    wsBaseUrl: wsUrl.optional().meta({
+      description: 'WebSocket base; default wss://ws.okx.com:8443 (path /ws/v5/business)',
+    }),
+    demo: z.boolean().default(false).meta({
+      description: 'Demo trading: header x-simulated-trading: 1 and wss://wspap.okx.com:8443',
+    }),
+    ...resilienceShape,
+    // PROTOCOLS.md §6.3: the server closes a socket after 30 s without traffic.
+    pingIntervalMs: z.number().int().min(50).max(29_000).default(20_000).meta({
+      description:
+        "How often the client sends the text 'ping' (OKX closes a socket after 30 s without traffic)",
+    }),
+    ...downloadShape,
+  })
+  .strict();
+
+/** OKX download config. */
+export const okxDownloadSchema = downloadBase('UTC')
+  .extend({
+    ticker: okxInstIdSchema.meta({ description: 'Instrument id to download, e.g. BTC-USDT' }),
+    interval: okxIntervalSchema,
+  })
+  .strict()
+  .superRefine(checkDateRange);
+
+/** Validated OKX stream config, defaults applied. */
+export type OkxStreamConfig = z.output<typeof okxStreamSchema>;
+/** OKX stream config as a user writes it. */
+export type OkxStreamOptions = z.input<typeof okxStreamSchema>;
+/** Validated OKX download config. */
+export type OkxDownloadConfig = z.output<typeof okxDownloadSchema>;

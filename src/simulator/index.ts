@@ -21,6 +21,14 @@ import { createClock, type SimClock } from './clock.js';
 import { Faults, type SimFaults } from './faults.js';
 import { startVenueServer, type VenueServer } from './http-server.js';
 import { Market, type SimMarket, type SimOutage } from './market.js';
+import { type OkxRequestLimits, okxRest } from './okx/http.js';
+import {
+  DEFAULT_OKX_LIMITS,
+  IDLE_CLOSE_MS,
+  NEW_CONNECTIONS_PER_SECOND,
+  okxInstruments,
+} from './okx/protocol.js';
+import { startOkxWs } from './okx/ws.js';
 import { polygonRest } from './polygon/http.js';
 import { startPolygonWs } from './polygon/ws.js';
 import { type SimStats, Stats } from './stats.js';
@@ -30,6 +38,7 @@ export type { BybitRequestLimit } from './bybit/http.js';
 export type { SimClock } from './clock.js';
 export type { FailStatus, SimFaults } from './faults.js';
 export type { SimBar, SimMarket, SimOutage } from './market.js';
+export type { OkxRequestLimits } from './okx/http.js';
 export type { SimStats, Venue } from './stats.js';
 
 /** Our choice (PROTOCOLS.md §2.3: the real `auth_timeout` is undocumented): a few seconds. */
@@ -97,6 +106,23 @@ export interface SimulatorOptions {
    * ban of 10 minutes, as PROTOCOLS.md §5.2); Bybit serves the Binance symbols' market.
    */
   bybitRequestLimit?: BybitRequestLimit;
+  /** OKX REST + WS port (default 0 = ephemeral). */
+  okxPort?: number;
+  /**
+   * OKX's REST limits per endpoint, counted in real time over every client (default
+   * PROTOCOLS.md §6.2: candles 40 / 2 s, history-candles 20 / 2 s, instruments 20 / 2 s, time
+   * 10 / 2 s; the excess gets HTTP 429 code 50011). OKX serves the Binance symbols' market as
+   * instruments `BASE-QUOTE` (BTCUSDT → BTC-USDT); a paused pair is `suspend`, a delisted one
+   * is not listed.
+   */
+  okxRequestLimits?: Partial<OkxRequestLimits>;
+  /**
+   * Real ms an OKX socket may go without traffic either way (no push, no client `ping`) before
+   * the server closes it with 4004 (PROTOCOLS.md §6.3; default 30000).
+   */
+  okxIdleCloseMs?: number;
+  /** OKX's limit on new WebSocket connections, in real time (default 3 per second). */
+  okxConnectionLimit?: { connections: number; windowMs: number };
   /** Log sink (default silent). */
   log?: (line: string) => void;
 }
@@ -109,6 +135,13 @@ export interface Simulator {
   polygon: { restUrl: string; wsUrl: string; apiKey: string };
   /** Bybit v5: REST `${restUrl}/v5/market/kline`, spot socket `${wsUrl}/v5/public/spot`. */
   bybit: { restUrl: string; wsUrl: string };
+  /** OKX v5: REST `${restUrl}/api/v5/market/candles`, candles socket `${wsUrl}/ws/v5/business`. */
+  okx: {
+    restUrl: string;
+    wsUrl: string;
+    /** Resolves once `count` text `ping`s reached the OKX socket server in total. */
+    untilPings(count: number, timeoutMs?: number): Promise<void>;
+  };
   clock: SimClock;
   faults: SimFaults;
   /** Ground truth for tests: the bars the venues serve. */
@@ -195,9 +228,25 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     authTimeoutMs: options.polygonAuthTimeoutMs ?? DEFAULT_POLYGON_AUTH_TIMEOUT_MS,
   });
   const bybitWs = startBybitWs({ clock, market, symbols, faults, stats });
+  const okxInstrumentMap = okxInstruments(symbols);
+  const okxWs = startOkxWs({
+    clock,
+    market,
+    instruments: okxInstrumentMap,
+    faults,
+    stats,
+    idleCloseMs: options.okxIdleCloseMs ?? IDLE_CLOSE_MS,
+    connectionLimit: options.okxConnectionLimit
+      ? {
+          requests: options.okxConnectionLimit.connections,
+          windowMs: options.okxConnectionLimit.windowMs,
+        }
+      : { requests: NEW_CONNECTIONS_PER_SECOND, windowMs: 1000 },
+  });
   const servers: VenueServer[] = [];
   const stopAll = async (): Promise<void> => {
     bybitWs.close();
+    okxWs.close();
     binanceWs.close();
     polygonWs.close();
     await Promise.all(servers.map((s) => s.close()));
@@ -252,6 +301,25 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         stats,
       ),
     );
+    servers.push(
+      await startVenueServer(
+        'okx',
+        host,
+        options.okxPort ?? 0,
+        {
+          ...okxRest({
+            clock,
+            market,
+            instruments: okxInstrumentMap,
+            limits: { ...DEFAULT_OKX_LIMITS, ...options.okxRequestLimits },
+            stats,
+          }),
+          upgrade: okxWs.upgrade,
+        },
+        faults,
+        stats,
+      ),
+    );
   } catch (err) {
     await stopAll();
     throw err;
@@ -264,11 +332,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   log(`binance REST ${binanceServer.httpUrl}  WS ${binanceServer.wsUrl}/ws/<stream>`);
   log(`polygon REST ${polygonServer.httpUrl}  WS ${polygonServer.wsUrl}/stocks  key ${apiKey}`);
   log(`bybit REST ${bybitServer.httpUrl}  WS ${bybitServer.wsUrl}/v5/public/spot`);
+  const okxServer = servers[3] as VenueServer;
+  log(`okx REST ${okxServer.httpUrl}  WS ${okxServer.wsUrl}/ws/v5/business`);
   let closing: Promise<void> | undefined;
   return {
     binance: { restUrl: binanceServer.httpUrl, wsUrl: binanceServer.wsUrl },
     polygon: { restUrl: polygonServer.httpUrl, wsUrl: polygonServer.wsUrl, apiKey },
     bybit: { restUrl: bybitServer.httpUrl, wsUrl: bybitServer.wsUrl },
+    okx: { restUrl: okxServer.httpUrl, wsUrl: okxServer.wsUrl, untilPings: okxWs.untilPings },
     clock,
     faults,
     market,

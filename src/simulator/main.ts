@@ -14,6 +14,7 @@ const { values } = parseArgs({
     'binance-port': { type: 'string' },
     'polygon-port': { type: 'string' },
     'polygon-key': { type: 'string' },
+    'okx-port': { type: 'string' },
   },
 });
 
@@ -23,6 +24,7 @@ const sim = await startSimulator({
   host: values.host ?? '127.0.0.1',
   binancePort: Number(values['binance-port'] ?? 0),
   polygonPort: Number(values['polygon-port'] ?? 0),
+  okxPort: Number(values['okx-port'] ?? 0),
   ...(values['polygon-key'] ? { polygonApiKey: values['polygon-key'] } : {}),
   log: (line) => process.stdout.write(`${line}\n`),
 });

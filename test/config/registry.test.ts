@@ -23,7 +23,7 @@ function configError(fn: () => unknown): ConfigError {
 
 describe('registry', () => {
   it('lists providers with their info', () => {
-    expect(getSupportedProviders()).toEqual(['binance', 'polygon', 'jetstream', 'bybit']);
+    expect(getSupportedProviders()).toEqual(['binance', 'polygon', 'jetstream', 'bybit', 'okx']);
     expect(getProviderInfo('jetstream')).toMatchObject({ name: 'jetstream', requiresAuth: false });
     expect(getStreamKeychainFields('jetstream')).toEqual(['token']);
     expect(getProviderInfo('polygon')).toMatchObject({ name: 'polygon', requiresAuth: true });

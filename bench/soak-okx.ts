@@ -1,0 +1,259 @@
+// The OKX leg of `npm run soak` (issue 20): OkxProvider streams against the simulator's OKX venue
+// under random faults, persisting through StreamingDuckDBWriter, and every closed bar between
+// each instrument's first and last yielded bar is checked: yielded and stored exactly once, in
+// order, with the venue's values; OKX's own request limits never refused a request.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Interval, MarketData } from '../src/core/types.js';
+import { OkxProvider } from '../src/providers/okx/provider.js';
+import { type Simulator, startSimulator } from '../src/simulator/index.js';
+import { readParquetBars } from '../src/writers/parquet-reader.js';
+import { StreamingDuckDBWriter } from '../src/writers/streaming-duckdb-writer.js';
+
+/** Options of {@link runOkxSoak}. */
+export interface OkxSoakOptions {
+  durationMs: number;
+  /** Instruments `SIM0000-USDT` … (default 50). */
+  symbols?: number;
+  /** Simulator clock speed (default 300: a 1m bar closes every 0.2 s). */
+  speed?: number;
+  /** Mean real time between two faults (default 3000 ms). */
+  faultEveryMs?: number;
+  seed?: number;
+  log?: (line: string) => void;
+}
+
+/** What the OKX leg saw. */
+export interface OkxSoakReport {
+  provider: 'okx';
+  bars: number;
+  stored: number;
+  lost: number;
+  duplicated: number;
+  wrongValues: number;
+  outOfOrder: number;
+  lostExamples: string[];
+  reconnects: number;
+  nonFatalErrors: number;
+  fatalError?: string;
+  faults: Record<string, number>;
+  /** Requests OKX's own per-endpoint limits refused (50011): must stay 0. */
+  rateLimited: number;
+  ok: boolean;
+}
+
+const INTERVAL: Interval = '1m';
+const FAULTS = ['drop', 'refuse', 'silence', 'malformed', 'http429', 'http5xx'] as const;
+
+/** Runs the OKX leg for `durationMs` and reports what it saw. */
+export async function runOkxSoak(options: OkxSoakOptions): Promise<OkxSoakReport> {
+  const log = options.log ?? (() => {});
+  const count = options.symbols ?? 50;
+  const seed = options.seed ?? 42;
+  const sim = await startSimulator({
+    seed,
+    speed: options.speed ?? 300,
+    start: Date.UTC(2024, 2, 5, 15, 0),
+    binanceSymbols: [],
+    generatedBinanceSymbols: count,
+  });
+  const instIds = Array.from({ length: count }, (_, i) => `SIM${String(i).padStart(4, '0')}-USDT`);
+  const provider = new OkxProvider({
+    symbols: instIds,
+    interval: INTERVAL,
+    restBaseUrl: sim.okx.restUrl,
+    wsBaseUrl: sim.okx.wsUrl,
+    silenceTimeoutMs: 1500,
+    pingIntervalMs: 500,
+    reconnectInitialDelayMs: 50,
+    reconnectMaxDelayMs: 1000,
+    connectTimeoutMs: 2000,
+  });
+  const dataDir = await mkdtemp(join(tmpdir(), 'argo-soak-okx-'));
+  const faults: Record<string, number> = {};
+  const stop = new AbortController();
+  const faultLoop = injectFaults(sim, options.faultEveryMs ?? 3000, seed, faults, stop.signal, log);
+  const stopTimer = setTimeout(() => stop.abort(), options.durationMs);
+  try {
+    const writer = new StreamingDuckDBWriter(dataDir, 'okx', INTERVAL);
+    await writer.initialize();
+    const yielded = new Map<string, MarketData[]>();
+    let reconnects = 0;
+    let nonFatalErrors = 0;
+    let fatalError: string | undefined;
+    provider.setOnStatusChange((status) => {
+      if (status === 'reconnecting') reconnects++;
+    });
+    try {
+      for await (const [bar, err] of provider.stream(stop.signal)) {
+        if (err) {
+          if (err.fatal) {
+            fatalError = `${err.code}: ${err.message}`;
+            break;
+          }
+          nonFatalErrors++;
+          continue;
+        }
+        let list = yielded.get(bar.symbol);
+        if (!list) {
+          list = [];
+          yielded.set(bar.symbol, list);
+        }
+        list.push(bar);
+        await writer.write(bar);
+      }
+      await writer.finalize();
+    } finally {
+      await writer.close();
+    }
+    stop.abort();
+    await faultLoop;
+    const stored = await readParquetBars(join(dataDir, `stream_data_okx_${INTERVAL}.parquet`));
+    const checked = verify(yielded, stored, sim);
+    const rateLimited = sim.stats.rateLimitRefusals(429, 'okx');
+    if (checked.lost > 0) log(`okx: lost e.g. ${checked.lostExamples.join(' ')}`);
+    const ok =
+      rateLimited === 0 &&
+      checked.lost === 0 &&
+      checked.duplicated === 0 &&
+      checked.wrongValues === 0 &&
+      checked.outOfOrder === 0 &&
+      fatalError === undefined &&
+      checked.bars > 0 &&
+      checked.stored === checked.bars;
+    return {
+      ...checked,
+      reconnects,
+      nonFatalErrors,
+      ...(fatalError ? { fatalError } : {}),
+      faults,
+      rateLimited,
+      ok,
+    };
+  } finally {
+    clearTimeout(stopTimer);
+    stop.abort();
+    await sim.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+function verify(yielded: Map<string, MarketData[]>, stored: MarketData[], sim: Simulator) {
+  let bars = 0;
+  let lost = 0;
+  let duplicated = 0;
+  let wrongValues = 0;
+  let outOfOrder = 0;
+  const lostExamples: string[] = [];
+  for (const [instId, list] of yielded) {
+    bars += list.length;
+    const first = list[0];
+    const last = list.at(-1);
+    if (!first || !last) continue;
+    // The simulator's OKX venue serves the market of the Binance symbol without the dash.
+    const truth = sim.market.binanceBars(
+      instId.replace('-', ''),
+      INTERVAL,
+      first.time.getTime(),
+      last.time.getTime(),
+    );
+    const seen = new Map<number, number>();
+    let previousMs = Number.NEGATIVE_INFINITY;
+    for (const bar of list) {
+      const openMs = bar.time.getTime();
+      if (openMs <= previousMs) outOfOrder++;
+      previousMs = openMs;
+      seen.set(openMs, (seen.get(openMs) ?? 0) + 1);
+    }
+    for (const n of seen.values()) if (n > 1) duplicated += n - 1;
+    const byOpen = new Map(list.map((bar) => [bar.time.getTime(), bar]));
+    for (const expected of truth) {
+      const got = byOpen.get(expected.openTimeMs);
+      if (!got) {
+        lost++;
+        if (lostExamples.length < 5) {
+          lostExamples.push(`${instId}@${new Date(expected.openTimeMs).toISOString()}`);
+        }
+        continue;
+      }
+      if (
+        got.open !== expected.open ||
+        got.high !== expected.high ||
+        got.low !== expected.low ||
+        got.close !== expected.close ||
+        got.volume !== expected.volume
+      ) {
+        wrongValues++;
+      }
+    }
+  }
+  const storedKeys = new Set(stored.map((bar) => `${bar.symbol}@${bar.time.getTime()}`));
+  return {
+    provider: 'okx' as const,
+    bars,
+    stored: storedKeys.size,
+    lost,
+    duplicated,
+    wrongValues,
+    outOfOrder,
+    lostExamples,
+  };
+}
+
+async function injectFaults(
+  sim: Simulator,
+  meanEveryMs: number,
+  seed: number,
+  counts: Record<string, number>,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<void> {
+  let state = (seed ^ 0x9e3779b9) >>> 0 || 1;
+  const random = () => {
+    // xorshift32: a reproducible fault schedule for a given seed
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32;
+  };
+  while (!signal.aborted) {
+    const waitMs = meanEveryMs * (0.5 + random());
+    const aborted = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(false);
+      }, waitMs);
+      const onAbort = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    if (aborted) break;
+    const fault = FAULTS[Math.floor(random() * FAULTS.length)] as (typeof FAULTS)[number];
+    counts[fault] = (counts[fault] ?? 0) + 1;
+    log(`fault: ${fault} on okx`);
+    switch (fault) {
+      case 'drop':
+        sim.faults.dropConnections('okx');
+        break;
+      case 'refuse':
+        sim.faults.refuseConnections(800, 'okx');
+        sim.faults.dropConnections('okx');
+        break;
+      case 'silence':
+        sim.faults.goSilent('okx');
+        break;
+      case 'malformed':
+        sim.faults.sendMalformed(3, 'okx');
+        break;
+      case 'http429':
+        sim.faults.failHttp(2, 429, { venue: 'okx' });
+        break;
+      case 'http5xx':
+        sim.faults.failHttp(2, random() < 0.5 ? 500 : 503, { venue: 'okx' });
+        break;
+    }
+  }
+}
