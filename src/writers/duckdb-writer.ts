@@ -20,7 +20,11 @@ import {
   MARKET_DATA_SELECT_SQL,
   writerError,
 } from './parquet-schema.js';
-import { DEFAULT_SPILL_ROWS, SPILL_DUCKDB_SETTINGS } from './parquet-spill.js';
+import {
+  DEFAULT_SPILL_ROWS,
+  SPILL_DUCKDB_SETTINGS,
+  SPILL_PART_ROW_GROUP_ROWS,
+} from './parquet-spill.js';
 
 type State = 'new' | 'open' | 'closed';
 
@@ -188,7 +192,10 @@ export class DuckDBWriter implements MarketDataWriter, BatchWriter {
         this.#spillDir as string,
         `part-${String(this.#spillParts).padStart(8, '0')}.parquet`,
       );
-      await connection.run(`COPY market_data TO $1 (FORMAT PARQUET)`, [part]);
+      await connection.run(
+        `COPY market_data TO $1 (FORMAT PARQUET, ROW_GROUP_SIZE ${SPILL_PART_ROW_GROUP_ROWS})`,
+        [part],
+      );
       this.#spillParts += 1;
       await connection.run('DROP TABLE market_data');
       await this.#createTable(connection);
