@@ -293,7 +293,15 @@ export class RestScheduler {
 
   /** The venue's own time read from a response (e.g. Binance `serverTime`): aligns windows. */
   noteServerTime(serverMs: number): void {
-    if (Number.isFinite(serverMs)) this.#offsetMs = serverMs - this.#clock.now();
+    if (!Number.isFinite(serverMs)) return;
+    const offsetMs = serverMs - this.#clock.now();
+    const shiftMs = offsetMs - this.#offsetMs;
+    this.#offsetMs = offsetMs;
+    // Rolling logs hold venue times: move them with the clock so each reservation keeps its
+    // age (else a clock learned years behind ours leaves them in the future, never expiring).
+    if (this.#mode === 'rolling' && shiftMs !== 0) {
+      for (const state of this.#windows) for (const entry of state.log) entry[0] += shiftMs;
+    }
   }
 
   /**

@@ -163,6 +163,28 @@ describe('RestScheduler', () => {
     }
   });
 
+  it('in rolling mode keeps the age of past reservations when the venue clock is learned', async () => {
+    // A venue whose clock is years behind ours (the simulator's 2024): learning it must move
+    // the log with it, not leave the reservations years in the future (a wait that never ends).
+    const clock = createClock(Date.UTC(2026, 0, 1), SPEED);
+    const scheduler = new RestScheduler({
+      windows: [{ limit: 4, windowMs: 5000 }],
+      mode: 'rolling',
+      headroom: 1,
+      maxConcurrency: 10,
+      clock,
+    });
+    for (let i = 0; i < 4; i++) (await scheduler.acquire(1)).release(0);
+    const fullAt = clock.now();
+    scheduler.noteServerTime(Date.UTC(2024, 0, 1));
+    const permit = await scheduler.acquire(1, AbortSignal.timeout(5000));
+    permit.release(0);
+    const grantedAt = clock.now();
+    clock.dispose();
+    // Still counted: the fifth grant waited for the window of the first four.
+    expect(grantedAt - fullAt).toBeGreaterThanOrEqual(5000 - 2 * SPEED);
+  });
+
   it('is shared per host, process-wide', () => {
     const options = { windows: [{ limit: 6000, windowMs: MINUTE }] };
     const a = sharedRestScheduler('test-host.example:1', options);
