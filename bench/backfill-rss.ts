@@ -39,6 +39,8 @@ interface BackfillResult {
   /** Real seconds from the outage (or the same moment) until every symbol passed its end. */
   recoverySeconds: number;
   recovered: boolean;
+  /** Why the child process failed (e.g. out of memory under the cap), if it did. */
+  failed?: string;
 }
 
 function rssMb(): number {
@@ -49,12 +51,29 @@ function rssMb(): number {
 async function inChild(backfillCase: BackfillCase, heapCapMb?: number): Promise<BackfillResult> {
   const script = fileURLToPath(import.meta.url);
   const cap = heapCapMb === undefined ? [] : [`--max-old-space-size=${heapCapMb}`];
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['--expose-gc', ...cap, script, JSON.stringify(backfillCase)],
-    { maxBuffer: 1 << 20 },
-  );
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as BackfillResult;
+  try {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--expose-gc', ...cap, script, JSON.stringify(backfillCase)],
+      { maxBuffer: 1 << 20 },
+    );
+    return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as BackfillResult;
+  } catch (error) {
+    // An out-of-memory under the cap is a result of this bench, not a reason to stop the run.
+    const reason = /out of memory/i.test(String((error as { stderr?: unknown }).stderr))
+      ? 'out of memory'
+      : String((error as Error).message).slice(0, 120);
+    const nan = Number.NaN;
+    return {
+      peakRssMb: nan,
+      peakHeapMb: nan,
+      baseRssMb: nan,
+      bars: 0,
+      recoverySeconds: nan,
+      recovered: false,
+      failed: reason,
+    };
+  }
 }
 
 /**
@@ -150,7 +169,9 @@ export const backfillRssBench: Bench = async () => {
   const outage = await inChild({ outage: true });
   const capped = await inChild({ outage: true }, HEAP_CAP_MB);
   const note = (r: BackfillResult): string =>
-    `${r.recovered ? `${r.bars} bars in ${r.recoverySeconds.toFixed(0)} s` : 'DID NOT RECOVER'}, peak heap ${r.peakHeapMb.toFixed(0)} MB`;
+    r.failed !== undefined
+      ? `FAILED: ${r.failed}`
+      : `${r.recovered ? `${r.bars} bars in ${r.recoverySeconds.toFixed(0)} s` : 'DID NOT RECOVER'}, peak heap ${r.peakHeapMb.toFixed(0)} MB`;
   const rows: BenchRow[] = [
     {
       name: 'scale: RSS, 1s stream of 200 symbols after a 2-hour outage',
