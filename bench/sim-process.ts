@@ -40,6 +40,8 @@ interface OutageCommand {
 export async function forkSimulator(options: SimulatorOptions): Promise<ForkedSimulator> {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), [JSON.stringify(options)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // A heap cap given to the client (a memory bench) is the client's, not the simulator's.
+    execArgv: process.execArgv.filter((arg) => !arg.startsWith('--max-old-space-size')),
   });
   const ready = await new Promise<Ready>((resolve, reject) => {
     const timer = setTimeout(() => {
