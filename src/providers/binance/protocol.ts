@@ -27,8 +27,12 @@ export const MAX_STREAMS_PER_CONNECTION = 1024;
 export const MAX_STREAM_URL_LENGTH = 4000;
 /** [obs] A SUBSCRIBE of ~437 streams fails silently; our choice: at most 200 per message. */
 export const SUBSCRIBE_BATCH = 200;
-/** PROTOCOLS.md §1.6: 5 incoming messages/s per connection (pongs count); we send at most 4. */
-export const CONTROL_MESSAGE_GAP_MS = 250;
+/**
+ * PROTOCOLS.md §1.6: 5 incoming messages/s per connection, pings and pongs included. We send at
+ * most 3 control messages in any second, so our own ping and the pong to the server's ping can
+ * fall in the same second of a multi-SUBSCRIBE handshake without the server cutting it (1008).
+ */
+export const CONTROL_MESSAGE_GAP_MS = 334;
 /** Our choice: how long to wait for the reply to one SUBSCRIBE. */
 export const SUBSCRIBE_REPLY_TIMEOUT_MS = 10_000;
 /** PROTOCOLS.md §1.6 limits: the server cuts a connection after 24 h. */
