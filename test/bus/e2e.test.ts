@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { expect, it, onTestFinished } from 'vitest';
+import { expect, it, onTestFailed, onTestFinished } from 'vitest';
 import { JetStreamProvider } from '../../src/bus/jetstream-provider.js';
 import { ensureBarStream } from '../../src/bus/stream-setup.js';
 import { STREAM_NAME } from '../../src/bus/subjects.js';
@@ -36,7 +36,10 @@ function lines(child: ChildProcess, name: string): string[] {
     partial += chunk;
     const parts = partial.split('\n');
     partial = parts.pop() ?? '';
-    out.push(...parts);
+    for (const line of parts) {
+      out.push(line);
+      if (out.length % 20 === 0) mark(`${name}: ${out.length} lines, last ${line}`);
+    }
   });
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     out.push(
@@ -67,6 +70,7 @@ const steps = (bars: MarketData[]) =>
   bars.slice(1).map((bar, i) => bar.time.getTime() - (bars[i] as MarketData).time.getTime());
 
 it('simulator → two collectors (R3) → consumer + store: kill -9 a collector, lose a node, restart the store; every bar once, in order', async () => {
+  onTestFailed(() => console.error(`timeline:\n${timeline.join('\n')}`));
   const sim = await startSimulator({ seed: 11, speed: 300 });
   onTestFinished(() => sim.close());
   const cluster = await startNatsCluster();
