@@ -3,6 +3,7 @@ export {
   parseServers,
 } from './bus/connection.js';
 export { JetStreamProvider } from './bus/jetstream-provider.js';
+export type { PublishBacklog } from './bus/publish.js';
 export { type PublishOptions, type PublishSummary, publishStream } from './bus/publish.js';
 export type { PublishOutcome } from './bus/publish-lane.js';
 export {

@@ -15,15 +15,20 @@ import { sleep } from '../core/abort.js';
 import { ConfigError, MarketDataError } from '../core/errors.js';
 import type { Interval, MarketData } from '../core/types.js';
 import { errorText } from './connection.js';
+import { openMessages, watchMessages } from './consume-watch.js';
 import { API_RETRY_MAX_MS, apiErrorCode } from './stream-setup.js';
 import { barSubject, decodeBar, intervalSubjects, STREAM_NAME } from './subjects.js';
 
 /** JetStream API error code: consumer not found. */
 const CONSUMER_NOT_FOUND = 10014;
-/** Our choice: pull expiry; heartbeats come every half of it, so a lost leader shows in ~2 s. */
-const PULL_EXPIRES_MS = 2000;
 /** Our choice: a message not acked within this is redelivered (e.g. its consumer was killed). */
 const ACK_WAIT_MS = 30_000;
+/**
+ * Our choice: deadline of one consumer API request (create, info). After a node loss a request
+ * can go unanswered (the server 2.9 meta leader may place a new R1 consumer on the dead node for
+ * a while): a short deadline and a fresh attempt recover in seconds, not 5 s per lost attempt.
+ */
+const API_TIMEOUT_MS = 2000;
 
 /** What to read: one venue and interval, some symbols, from where. */
 export interface BusReadSpec {
@@ -79,21 +84,22 @@ async function withApiRetry<T>(
   what: string,
   signal: AbortSignal,
   run: () => Promise<T>,
+  onRetry: (error: MarketDataError) => void,
 ): Promise<T> {
   let delayMs = 100;
-  const giveUpAtMs = Date.now() + 30_000;
   for (;;) {
     try {
       return await run();
     } catch (error) {
-      if (error instanceof ConfigError || Date.now() >= giveUpAtMs || signal.aborted) {
-        throw MarketDataError.is(error)
-          ? error
-          : new MarketDataError('NETWORK', `${what}: ${errorText(error)}`, {
-              fatal: false,
-              cause: error,
-            });
-      }
+      const failure = MarketDataError.is(error)
+        ? error
+        : new MarketDataError('NETWORK', `${what}: ${errorText(error)}`, {
+            fatal: false,
+            cause: error,
+          });
+      if (error instanceof ConfigError || signal.aborted) throw failure;
+      // A stream reader never gives up on its own: it says so and tries again.
+      onRetry(failure);
       // Right after a node loss, consumer create / info can time out (DESIGN §9).
       await sleep(delayMs, signal);
       delayMs = Math.min(delayMs * 2, API_RETRY_MAX_MS);
@@ -106,31 +112,40 @@ async function durableConsumer(
   js: JetStreamClient,
   spec: BusReadSpec & { durable: string },
   signal: AbortSignal,
+  onRetry: (error: MarketDataError) => void,
 ): Promise<Consumer> {
   const filter = filterSubject(spec);
-  return withApiRetry(`cannot open durable consumer ${spec.durable}`, signal, async () => {
-    const existing = await jsm.consumers.info(STREAM_NAME, spec.durable).catch((error: unknown) => {
-      if (apiErrorCode(error) === CONSUMER_NOT_FOUND) return undefined;
-      throw error;
-    });
-    if (existing && existing.config.filter_subject !== filter) {
-      throw new ConfigError(
-        'durable',
-        `durable consumer ${spec.durable} reads ${existing.config.filter_subject ?? 'everything'}, not ${filter}; pick another name`,
-      );
-    }
-    if (!existing) {
-      await jsm.consumers.add(STREAM_NAME, {
-        durable_name: spec.durable,
-        ack_policy: AckPolicy.Explicit,
-        ack_wait: (spec.ackWaitMs ?? ACK_WAIT_MS) * 1_000_000,
-        max_ack_pending: spec.maxAckPending ?? Math.max(spec.bufferSize, 1),
-        filter_subject: filter,
-        ...startPolicy(spec),
-      });
-    }
-    return js.consumers.get(STREAM_NAME, spec.durable);
-  });
+  const what = `cannot open durable consumer ${spec.durable}; retrying`;
+  return withApiRetry(
+    what,
+    signal,
+    async () => {
+      const existing = await jsm.consumers
+        .info(STREAM_NAME, spec.durable)
+        .catch((error: unknown) => {
+          if (apiErrorCode(error) === CONSUMER_NOT_FOUND) return undefined;
+          throw error;
+        });
+      if (existing && existing.config.filter_subject !== filter) {
+        throw new ConfigError(
+          'durable',
+          `durable consumer ${spec.durable} reads ${existing.config.filter_subject ?? 'everything'}, not ${filter}; pick another name`,
+        );
+      }
+      if (!existing) {
+        await jsm.consumers.add(STREAM_NAME, {
+          durable_name: spec.durable,
+          ack_policy: AckPolicy.Explicit,
+          ack_wait: (spec.ackWaitMs ?? ACK_WAIT_MS) * 1_000_000,
+          max_ack_pending: spec.maxAckPending ?? Math.max(spec.bufferSize, 1),
+          filter_subject: filter,
+          ...startPolicy(spec),
+        });
+      }
+      return js.consumers.get(STREAM_NAME, spec.durable);
+    },
+    onRetry,
+  );
 }
 
 /**
@@ -146,8 +161,8 @@ export async function* readBus(
   signal: AbortSignal,
   hooks: { onOpen(): void; onRetry(error: MarketDataError): void },
 ): AsyncGenerator<BusMessage> {
-  const jsm = await jetstreamManager(nc, { checkAPI: false });
-  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: API_TIMEOUT_MS });
+  const js = jetstream(nc, { timeout: API_TIMEOUT_MS });
   const wanted = spec.symbols.length > 0 ? new Set(spec.symbols) : undefined;
   const lastOpenMs = new Map<string, number>();
   const filter = filterSubject(spec);
@@ -159,43 +174,58 @@ export async function* readBus(
     signal.addEventListener('abort', stop, { once: true });
     try {
       const consumer = spec.durable
-        ? await durableConsumer(jsm, js, { ...spec, durable: spec.durable }, signal)
-        : await withApiRetry('cannot open a consumer', signal, () =>
-            js.consumers.get(STREAM_NAME, {
-              filter_subjects: filter,
-              ...(lastSeq > 0
-                ? { opt_start_seq: lastSeq + 1 }
-                : spec.fromMs === undefined
-                  ? { deliver_policy: DeliverPolicy.New }
-                  : { opt_start_time: new Date(spec.fromMs).toISOString() }),
-            }),
+        ? await durableConsumer(jsm, js, { ...spec, durable: spec.durable }, signal, hooks.onRetry)
+        : await withApiRetry(
+            'cannot open a consumer; retrying',
+            signal,
+            () =>
+              js.consumers.get(STREAM_NAME, {
+                filter_subjects: filter,
+                ...(lastSeq > 0
+                  ? { opt_start_seq: lastSeq + 1 }
+                  : spec.fromMs === undefined
+                    ? { deliver_policy: DeliverPolicy.New }
+                    : { opt_start_time: new Date(spec.fromMs).toISOString() }),
+              }),
+            hooks.onRetry,
           );
       const opened = await openMessages(consumer, spec, signal);
       messages = opened.messages;
-      watchMessages(nc, opened.messages);
+      const watch = watchMessages(nc, opened.messages);
       if (signal.aborted) break;
       hooks.onOpen();
       delayMs = 100;
-      for await (const msg of opened.iterate()) {
-        lastSeq = msg.seq;
-        const decoded = decodeBar(msg.string());
-        if (decoded instanceof MarketDataError) {
-          msg.ack();
-          hooks.onRetry(decoded);
-          continue;
+      const iterator = opened.iterate();
+      try {
+        for (;;) {
+          watch.waiting(true);
+          const next = await iterator.next();
+          watch.waiting(false);
+          if (next.done) break;
+          const msg = next.value;
+          lastSeq = msg.seq;
+          const decoded = decodeBar(msg.string());
+          if (decoded instanceof MarketDataError) {
+            msg.ack();
+            hooks.onRetry(decoded);
+            continue;
+          }
+          const previousMs = lastOpenMs.get(decoded.symbol);
+          const openMs = decoded.time.getTime();
+          if (
+            (wanted !== undefined && !wanted.has(decoded.symbol)) ||
+            (spec.increasing !== false && previousMs !== undefined && openMs <= previousMs) ||
+            (spec.fromMs !== undefined && openMs < spec.fromMs)
+          ) {
+            msg.ack();
+            continue;
+          }
+          lastOpenMs.set(decoded.symbol, openMs);
+          yield { bar: decoded, msg };
         }
-        const previousMs = lastOpenMs.get(decoded.symbol);
-        const openMs = decoded.time.getTime();
-        if (
-          (wanted !== undefined && !wanted.has(decoded.symbol)) ||
-          (spec.increasing !== false && previousMs !== undefined && openMs <= previousMs) ||
-          (spec.fromMs !== undefined && openMs < spec.fromMs)
-        ) {
-          msg.ack();
-          continue;
-        }
-        lastOpenMs.set(decoded.symbol, openMs);
-        yield { bar: decoded, msg };
+      } finally {
+        // Runs the durable buffer's nak of what was pulled ahead but never handed out.
+        await iterator.return(undefined);
       }
     } catch (error) {
       if (signal.aborted) break;
@@ -213,99 +243,4 @@ export async function* readBus(
       messages?.stop();
     }
   }
-}
-
-interface OpenedMessages {
-  messages: ConsumerMessages;
-  iterate(): AsyncGenerator<JsMsg>;
-}
-
-// A durable's messages arrive through a callback into our own buffer, so that the ones pulled
-// ahead but never handed out can be nak'ed when the reader stops: redelivered at once to the
-// next reader instead of after the ack wait. The server bounds that buffer (max_ack_pending).
-// The ordered consumer (no acks) keeps the client's iterator, which bounds it by pulling.
-async function openMessages(
-  consumer: Consumer,
-  spec: BusReadSpec,
-  signal: AbortSignal,
-): Promise<OpenedMessages> {
-  const pull = { max_messages: Math.max(spec.bufferSize, 1), expires: PULL_EXPIRES_MS };
-  if (!spec.durable) {
-    const messages = await consumer.consume(pull);
-    return { messages, iterate: () => messages[Symbol.asyncIterator]() as AsyncGenerator<JsMsg> };
-  }
-  const buffer: JsMsg[] = [];
-  let wake: (() => void) | undefined;
-  const messages = await consumer.consume({
-    ...pull,
-    callback: (msg) => {
-      buffer.push(msg);
-      wake?.();
-    },
-  });
-  let ended = false;
-  const end = () => {
-    ended = true;
-    wake?.();
-  };
-  messages.closed().then(end, end);
-  signal.addEventListener('abort', end, { once: true });
-  async function* iterate(): AsyncGenerator<JsMsg> {
-    try {
-      while (!ended) {
-        const msg = buffer.shift();
-        if (msg) {
-          yield msg;
-          continue;
-        }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        wake = undefined;
-      }
-    } finally {
-      signal.removeEventListener('abort', end);
-      // Delayed past our pull's expiry: server 2.9 would otherwise hand them straight back to
-      // this reader's last pull request, still open on the server, and they would wait the
-      // whole ack wait before the next reader gets them.
-      for (const msg of buffer.splice(0)) msg.nak(PULL_EXPIRES_MS + 500);
-    }
-  }
-  return { messages, iterate };
-}
-
-const REOPEN_ON = new Set(['heartbeats_missed', 'consumer_not_found', 'consumer_deleted']);
-
-// The client recovers a lost consumer by itself only after several checks; after a node loss
-// (the ordered consumer is R1 and may have lived there) or a reconnect, reopening at once from
-// the last sequence seen is quicker and certain. Stopping ends the loop in readBus, which
-// reopens. Both watchers end when the messages do.
-function watchMessages(nc: NatsConnection, messages: ConsumerMessages): void {
-  let done = false;
-  void messages.closed().then(
-    () => {
-      done = true;
-    },
-    () => {
-      done = true;
-    },
-  );
-  void (async () => {
-    for await (const note of messages.status()) {
-      if (REOPEN_ON.has(note.type)) {
-        messages.stop();
-        return;
-      }
-    }
-  })().catch(() => {});
-  void (async () => {
-    // Ends at the next status after the messages closed, or when the connection closes.
-    for await (const status of nc.status()) {
-      if (done) return;
-      if (status.type === 'reconnect') {
-        messages.stop();
-        return;
-      }
-    }
-  })().catch(() => {});
 }

@@ -32,6 +32,8 @@ export interface PublishOptions extends BusConnectionOptions, BusMetricsOption {
   maxBackfillMs?: number;
   /** Deadline of one publish's acknowledgement (default 2000 ms). */
   publishTimeoutMs?: number;
+  /** Bars held and dropped so far, after each change: memory stays within `maxHeldBars`. */
+  onBacklog?: (backlog: PublishBacklog) => void;
   /** Called after each bar is on the bus (`stored`), was already (`duplicate`/`skipped`). */
   onPublished?: (bar: MarketData, outcome: PublishOutcome) => void;
   /** The NATS connection's status (`reconnecting` while it retries, `connected` again). */
@@ -40,6 +42,16 @@ export interface PublishOptions extends BusConnectionOptions, BusMetricsOption {
   onError?: (error: MarketDataError) => void;
   /** Metrics made by the caller (e.g. the CLI, to serve their health); needs `metrics` too. */
   publishMetrics?: PublishMetrics;
+}
+
+/** The bars a collector holds for the bus right now (see `maxHeldBars`). */
+export interface PublishBacklog {
+  /** Bars waiting in the lanes, all symbols. */
+  held: number;
+  /** The bound: `maxHeldBars`. */
+  maxHeld: number;
+  /** Bars dropped at the bound since the start; each is refetched from the venue later. */
+  dropped: number;
 }
 
 /** Counts of a collector run. */
@@ -67,9 +79,10 @@ function venueOf(provider: Provider): string {
 
 interface Lane {
   lane: PublishLane;
-  queue: MarketData[];
+  /** Bars waiting, each marked when bars before it were dropped (refetch that gap first). */
+  queue: { bar: MarketData; gapBefore: boolean }[];
   running: Promise<void> | undefined;
-  /** Check for a gap before the next bar: set at start and after bars were dropped. */
+  /** The next bar queued checks for a gap first: set at start and after bars were dropped. */
   checkGap: boolean;
 }
 
@@ -116,7 +129,12 @@ export async function publishStream(
     metrics === undefined ? options.onStatus : withMetricsStatus(metrics, options.onStatus),
   ).catch(() => {});
   try {
-    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    // The lanes' reads of a subject's last bar retry on this deadline: after a leader's node is
+    // lost, a request sent before the new leader was elected goes unanswered (DESIGN §9).
+    const jsm = await jetstreamManager(nc, {
+      checkAPI: false,
+      timeout: options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
+    });
     await ensureBarStream(jsm, options.replicas, signal);
     const js: JetStreamClient = jetstream(nc);
     const context = {
@@ -139,6 +157,8 @@ export async function publishStream(
     }
     const maxHeld = options.maxHeldBars ?? DEFAULT_MAX_HELD_BARS;
     let held = 0;
+    let dropped = 0;
+    const backlog = () => options.onBacklog?.({ held, maxHeld, dropped });
     const publish = async (entry: Lane, bar: MarketData, fromVenue: boolean) => {
       const offeredMs = metrics === undefined ? 0 : performance.now();
       const outcome = await entry.lane.offer(
@@ -173,21 +193,25 @@ export async function publishStream(
       } catch (error) {
         if (signal.aborted) throw error;
         // The gap stays open; the next bar tries again.
-        entry.checkGap = true;
+        const next = entry.queue[1];
+        if (next) next.gapBefore = true;
+        else entry.checkGap = true;
         onError(toMarketDataError(error, 'NETWORK', `backfill of ${entry.lane.symbol} failed`));
       }
     };
     const drain = async (entry: Lane) => {
       while (entry.queue.length > 0) {
-        const bar = entry.queue[0] as MarketData;
-        if (entry.checkGap) {
-          entry.checkGap = false;
+        const { bar, gapBefore } = entry.queue[0] as Lane['queue'][number];
+        // Per bar, not per lane: a drop while older held bars drain must not be checked (and
+        // found closed) before the bar that follows the dropped ones.
+        if (gapBefore) {
           await entry.lane.refresh();
           await backfill(entry, bar.time.getTime());
         }
         await publish(entry, bar, false);
         entry.queue.shift();
         held--;
+        backlog();
       }
     };
     const failures: unknown[] = [];
@@ -215,10 +239,14 @@ export async function publishStream(
         if (held >= maxHeld) {
           // Bounded memory: drop, and refetch from the venue once the lane moves again.
           entry.checkGap = true;
+          dropped++;
+          backlog();
           continue;
         }
-        entry.queue.push(bar);
+        entry.queue.push({ bar, gapBefore: entry.checkGap });
+        entry.checkGap = false;
         held++;
+        backlog();
         kick(entry);
       }
     } finally {

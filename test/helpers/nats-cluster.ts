@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /** The Debian package's binary (test/helpers/system-deps.ts installs it when missing). */
 const NATS_SERVER = 'nats-server';
@@ -52,7 +52,13 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-function configText(node: Node, peers: Node[], storeDir: string, auth?: ClusterAuth): string {
+function configText(
+  node: Node,
+  peers: Node[],
+  storeDir: string,
+  clusterName: string,
+  auth?: ClusterAuth,
+): string {
   const routes = peers
     .filter((peer) => peer !== node)
     .map((peer) => `"nats-route://127.0.0.1:${peer.clusterPort}"`);
@@ -66,7 +72,7 @@ function configText(node: Node, peers: Node[], storeDir: string, auth?: ClusterA
     authBlock,
     `jetstream { store_dir: ${JSON.stringify(storeDir)}, max_memory_store: 64MB, max_file_store: 256MB }`,
     'cluster {',
-    '  name: argo',
+    `  name: ${clusterName}`,
     `  listen: 127.0.0.1:${node.clusterPort}`,
     `  routes: [${routes.join(', ')}]`,
     '}',
@@ -149,13 +155,19 @@ export async function startNatsCluster(options: { auth?: ClusterAuth } = {}): Pr
     try {
       return await startOnce(options);
     } catch (error) {
-      if (attempt >= 3 || !/address already in use/.test(String(error))) throw error;
+      // Also when the nodes found no meta leader in time (seen on a loaded machine).
+      if (attempt >= 3 || !/address already in use|metadata leader/.test(String(error))) {
+        throw error;
+      }
     }
   }
 }
 
 async function startOnce(options: { auth?: ClusterAuth }): Promise<NatsCluster> {
   const root = await mkdtemp(join(tmpdir(), 'argo-nats-'));
+  // A name of its own: a port probed free and then taken by another test's cluster on this
+  // machine must not let the two clusters route to each other.
+  const clusterName = `argo-${basename(root).slice('argo-nats-'.length)}`;
   const nodes: Node[] = [];
   for (let i = 0; i < 3; i++) {
     nodes.push({
@@ -168,7 +180,10 @@ async function startOnce(options: { auth?: ClusterAuth }): Promise<NatsCluster> 
     });
   }
   for (const node of nodes) {
-    await writeFile(node.configPath, configText(node, nodes, join(root, node.name), options.auth));
+    await writeFile(
+      node.configPath,
+      configText(node, nodes, join(root, node.name), clusterName, options.auth),
+    );
   }
   const closeAll = async () => {
     await Promise.all(nodes.map((node) => stop(node, true)));
