@@ -31,6 +31,11 @@ export interface StoreServiceOptions extends BusConnectionOptions, BusMetricsOpt
   signal?: AbortSignal;
   /** Called after a bar is durable and its message acked. */
   onStored?: (bar: MarketData) => void;
+  /**
+   * Called each time the durable consumer is open and reading (first start, and after a
+   * reopen): the service is up, so a supervisor or test can tell "started" from "starting".
+   */
+  onReading?: (durable: string) => void;
   /** Non-fatal trouble (a consumer reopened, a malformed message skipped). */
   onError?: (error: MarketDataError) => void;
   onStatus?: StatusListener;
@@ -91,13 +96,14 @@ export async function runStoreService(options: StoreServiceOptions): Promise<Sto
   let stored = 0;
   try {
     await writer.initialize();
+    const durable = options.durable ?? storeDurableName(venue, options.interval);
     const bus = readBus(
       nc,
       {
         venue,
         interval: options.interval,
         symbols,
-        durable: options.durable ?? storeDurableName(venue, options.interval),
+        durable,
         ...(options.fromMs !== undefined ? { fromMs: options.fromMs } : {}),
         bufferSize: options.bufferSize ?? 256,
         increasing: false,
@@ -106,7 +112,7 @@ export async function runStoreService(options: StoreServiceOptions): Promise<Sto
       },
       signal,
       {
-        onOpen: () => {},
+        onOpen: () => options.onReading?.(durable),
         onRetry: (error) => {
           metrics?.error(error);
           options.onError?.(error);

@@ -80,6 +80,7 @@ export async function storeCommand(options: StoreOptions, io: CliIo): Promise<vo
       ...(credsFile ? { credsFile } : {}),
       signal: controller.signal,
       onStored: (bar) => io.stdout.write(`stored ${bar.symbol} ${bar.time.toISOString()}\n`),
+      onReading: (durable) => io.stderr.write(`reading ARGO_BARS as durable ${durable}\n`),
       onError: (err) => io.stderr.write(`warning [${err.code}]: ${err.message}\n`),
       onStatus: (status, detail) => io.stderr.write(`status: ${status} ${detail.connection}\n`),
     });

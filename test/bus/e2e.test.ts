@@ -201,6 +201,16 @@ it('simulator → two collectors (R3) → consumer + store: kill -9 a collector,
   mark('await until(30);');
   await killHard(store.child); // kill -9 the store service …
   store = startStore(); // … and start it again
+  // Up before the run ends: a store stopped while still starting (SIGTERM before its signal
+  // handlers and bus connection exist) would never refresh the Parquet file the test reads.
+  const restarted = store.out;
+  await expect
+    .poll(() => restarted.some((line) => line.startsWith('stderr: reading ARGO_BARS as durable')), {
+      timeout: 20_000,
+      interval: 20,
+    })
+    .toBe(true);
+  mark('restarted store reading');
   await until(40);
   mark('await until(40);');
   await cluster.startNode(leaderIndex);
@@ -233,6 +243,11 @@ it('simulator → two collectors (R3) → consumer + store: kill -9 a collector,
   ac.abort();
   await consuming;
   await stopGracefully(store.child);
+  // A clean exit is the store's final Parquet refresh (a signal death would leave it stale).
+  expect({ code: store.child.exitCode, signal: store.child.signalCode }).toEqual({
+    code: 0,
+    signal: null,
+  });
 
   // Exactly once, in order, no gap, per symbol — at the consumer and in the Parquet file.
   const parquet = await readParquetBars(join(out, 'stream_data_binance_1m.parquet'));
