@@ -4,6 +4,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { type FloodSendStats, floodSendStats } from '../src/simulator/binance/flood.js';
 import { type SimulatorOptions, startSimulator } from '../src/simulator/index.js';
 
 const READY_TIMEOUT_MS = 30_000;
@@ -18,6 +19,8 @@ export interface ForkedSimulator {
   binance: Ready;
   /** The child's pid (for its RSS, if a bench wants it). */
   pid: number | undefined;
+  /** What the child's Binance flood has sent so far (its own clock). */
+  floodStats(): Promise<FloodSendStats>;
   /** Closes the simulator and waits for the child to exit. */
   close(): Promise<void>;
 }
@@ -44,6 +47,12 @@ export async function forkSimulator(options: SimulatorOptions): Promise<ForkedSi
   return {
     binance: ready,
     pid: child.pid,
+    floodStats() {
+      return new Promise<FloodSendStats>((resolve) => {
+        child.once('message', (message) => resolve(message as FloodSendStats));
+        child.send('floodStats');
+      });
+    },
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
@@ -62,6 +71,7 @@ export async function forkSimulator(options: SimulatorOptions): Promise<ForkedSi
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] && process.send) {
   const sim = await startSimulator(JSON.parse(process.argv[2]) as SimulatorOptions);
   process.on('message', (message) => {
+    if (message === 'floodStats') process.send?.(floodSendStats());
     if (message !== 'close') return;
     void sim.close().finally(() => process.exit(0));
   });
