@@ -21,6 +21,10 @@ export interface ForkedSimulator {
   pid: number | undefined;
   /** What the child's Binance flood has sent so far (its own clock). */
   floodStats(): Promise<FloodSendStats>;
+  /** Sets the child's injected Binance REST latency (`faults.setRestLatency`). */
+  setBinanceRestLatency(ms: number): Promise<void>;
+  /** The child's count of Binance answers refused with `status` (`stats.rateLimitRefusals`). */
+  binanceRefusals(status: 429 | 418): Promise<number>;
   /** Closes the simulator and waits for the child to exit. */
   close(): Promise<void>;
 }
@@ -48,10 +52,13 @@ export async function forkSimulator(options: SimulatorOptions): Promise<ForkedSi
     binance: ready,
     pid: child.pid,
     floodStats() {
-      return new Promise<FloodSendStats>((resolve) => {
-        child.once('message', (message) => resolve(message as FloodSendStats));
-        child.send('floodStats');
-      });
+      return ask<FloodSendStats>(child, 'floodStats');
+    },
+    async setBinanceRestLatency(ms: number) {
+      await ask(child, { op: 'latency', ms });
+    },
+    binanceRefusals(status: 429 | 418) {
+      return ask<number>(child, { op: 'refusals', status });
     },
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -67,11 +74,26 @@ export async function forkSimulator(options: SimulatorOptions): Promise<ForkedSi
   };
 }
 
+/** One request to the child and its answer (requests are answered in order). */
+function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
+  return new Promise<T>((resolve) => {
+    child.once('message', (answer) => resolve(answer as T));
+    child.send(message as string);
+  });
+}
+
 // As the child: `node sim-process.js '<options JSON>'`.
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] && process.send) {
   const sim = await startSimulator(JSON.parse(process.argv[2]) as SimulatorOptions);
   process.on('message', (message) => {
     if (message === 'floodStats') process.send?.(floodSendStats());
+    const op = message as { op?: string; ms?: number; status?: 429 | 418 };
+    if (op.op === 'latency') {
+      sim.faults.setRestLatency(op.ms ?? 0, 'binance');
+      process.send?.(true);
+    }
+    if (op.op === 'refusals')
+      process.send?.(sim.stats.rateLimitRefusals(op.status ?? 429, 'binance'));
     if (message !== 'close') return;
     void sim.close().finally(() => process.exit(0));
   });
