@@ -135,13 +135,21 @@ export const streamBench: Bench = async () => {
   };
   const sendRate = await floodSendRate();
   await onFlood(FLOOD_BARS, undefined, (_rest, ws) => rawClient(ws, expected)); // warm-up
-  const floor = await onFlood(FLOOD_BARS, undefined, (_rest, ws) => rawClient(ws, expected));
-  const ours = await onFlood(FLOOD_BARS, undefined, (rest, ws) =>
-    throughStream(rest, ws, expected),
-  );
+  // Best of two interleaved runs each: the machine is shared, and a run that another process
+  // preempted says nothing about either client.
+  let floor = 0;
+  let ours = 0;
+  for (let run = 0; run < 2; run++) {
+    const rawRun = await onFlood(FLOOD_BARS, undefined, (_rest, ws) => rawClient(ws, expected));
+    floor = Math.max(floor, rawRun);
+    const ourRun = await onFlood(FLOOD_BARS, undefined, (rest, ws) =>
+      throughStream(rest, ws, expected),
+    );
+    ours = Math.max(ours, ourRun);
+  }
   rows.push({
     name: 'stream: Binance closed bars through stream()',
-    workload: `precomputed flood in a child sending ${Math.round(sendRate)} msg/s to a discarding reader, ${FLOOD_SYMBOLS} symbols on one combined socket, bars ${WARMUP_BARS}..${expected}`,
+    workload: `precomputed flood in a child sending ${Math.round(sendRate)} msg/s to a discarding reader, ${FLOOD_SYMBOLS} symbols on one combined socket, bars ${WARMUP_BARS}..${expected}, best of 2 interleaved runs each`,
     value: ours,
     baseline: 'raw ws + JSON.parse',
     baselineValue: floor,
