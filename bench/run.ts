@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark in one process tree against the simulator on 127.0.0.1, one
 // table, and bench/results.json. Each row compares with a baseline measured in the same run.
 import { writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { backfillRssBench } from './backfill-rss.js';
 import { busBench } from './bus.js';
 import { datasetBench } from './dataset.js';
@@ -33,6 +33,8 @@ const benches: [string, Bench][] = [
 const only = process.argv.slice(2);
 const rows: BenchRow[] = [];
 const startedMs = performance.now();
+// The machine's 1-minute load average before and after: on a shared machine it explains noise.
+const loadAtStart = loadavg()[0];
 for (const [name, bench] of benches) {
   if (only.length > 0 && !only.includes(name)) continue;
   process.stderr.write(`running ${name} …\n`);
@@ -40,6 +42,10 @@ for (const [name, bench] of benches) {
 }
 const seconds = (performance.now() - startedMs) / 1000;
 process.stdout.write(`${formatTable(rows)}\n`);
+const loadAtEnd = loadavg()[0];
+process.stdout.write(
+  `load average ${loadAtStart?.toFixed(1)} at start, ${loadAtEnd?.toFixed(1)} at end\n`,
+);
 process.stdout.write(
   `${rows.length} rows in ${seconds.toFixed(0)} s on ${cpus().length} cores, node ${process.version}\n`,
 );
@@ -51,6 +57,7 @@ await writeFile(
       node: process.version,
       // Every row's `workload` says what it measured; the machine says where.
       machine: { cores: cpus().length, cpu: cpus()[0]?.model, platform: process.platform },
+      loadAverage1m: { start: loadAtStart, end: loadAtEnd },
       seconds,
       rows,
     },

@@ -4,6 +4,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { type FloodSendStats, floodSendStats } from '../src/simulator/binance/flood.js';
 import { type SimulatorOptions, startSimulator } from '../src/simulator/index.js';
 
 const READY_TIMEOUT_MS = 30_000;
@@ -22,6 +23,12 @@ export interface ForkedSimulator {
   bybit: { restUrl: string; wsUrl: string };
   /** The child's pid (for its RSS, if a bench wants it). */
   pid: number | undefined;
+  /** What the child's Binance flood has sent so far (its own clock). */
+  floodStats(): Promise<FloodSendStats>;
+  /** Sets the child's injected Binance REST latency (`faults.setRestLatency`). */
+  setBinanceRestLatency(ms: number): Promise<void>;
+  /** The child's count of Binance answers refused with `status` (`stats.rateLimitRefusals`). */
+  binanceRefusals(status: 429 | 418): Promise<number>;
   /** Closes the simulator and waits for the child to exit. */
   close(): Promise<void>;
   /**
@@ -66,6 +73,15 @@ export async function forkSimulator(options: SimulatorOptions): Promise<ForkedSi
       child.send({ outage: realMs } satisfies OutageCommand);
       await applied;
     },
+    floodStats() {
+      return ask<FloodSendStats>(child, 'floodStats');
+    },
+    async setBinanceRestLatency(ms: number) {
+      await ask(child, { op: 'latency', ms });
+    },
+    binanceRefusals(status: 429 | 418) {
+      return ask<number>(child, { op: 'refusals', status });
+    },
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
@@ -80,6 +96,14 @@ export async function forkSimulator(options: SimulatorOptions): Promise<ForkedSi
   };
 }
 
+/** One request to the child and its answer (requests are answered in order). */
+function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
+  return new Promise<T>((resolve) => {
+    child.once('message', (answer) => resolve(answer as T));
+    child.send(message as string);
+  });
+}
+
 // As the child: `node sim-process.js '<options JSON>'`.
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] && process.send) {
   const sim = await startSimulator(JSON.parse(process.argv[2]) as SimulatorOptions);
@@ -91,6 +115,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] && pro
       process.send?.('outage');
       return;
     }
+    if (message === 'floodStats') process.send?.(floodSendStats());
+    const op = message as { op?: string; ms?: number; status?: 429 | 418 };
+    if (op.op === 'latency') {
+      sim.faults.setRestLatency(op.ms ?? 0, 'binance');
+      process.send?.(true);
+    }
+    if (op.op === 'refusals')
+      process.send?.(sim.stats.rateLimitRefusals(op.status ?? 429, 'binance'));
     if (message !== 'close') return;
     void sim.close().finally(() => process.exit(0));
   });

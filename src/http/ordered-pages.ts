@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { abortError, linkedAbort } from '../core/abort.js';
 
 /**
@@ -16,6 +17,10 @@ export async function fetchPagesInOrder<P, R>(
   signal?: AbortSignal,
 ): Promise<void> {
   const link = linkedAbort(signal);
+  // Every page in the window holds a listener on this signal while it waits for the host's
+  // budget or is in flight, and an adaptive window may pass Node's default warning level of 10.
+  // Not a leak: the count is bounded by the window, and each is removed when its page settles.
+  setMaxListeners(0, link.signal);
   const inFlight = new Map<number, Promise<R>>();
   let nextToStart = 0;
   try {

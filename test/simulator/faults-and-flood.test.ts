@@ -23,6 +23,7 @@ afterEach(async () => {
 
 interface Kline {
   E: number;
+  ts: number;
   k: { t: number; x: boolean; o: string; c: string; v: string };
 }
 
@@ -37,11 +38,30 @@ describe('Binance flood mode', () => {
     expect(times.slice(1).every((t, i) => t - (times[i] as number) === 60_000)).toBe(true);
     expect(times[49]).toBe(Math.floor(s.clock.now() / 60_000) * 60_000 - 60_000);
     expect(Math.abs((events[0] as Kline).E - Date.now())).toBeLessThan(2000);
+    // The sub-ms send stamp patched into each precomputed frame: now-ish, with decimals.
+    const nowMs = performance.timeOrigin + performance.now();
+    expect(events.every((e) => e.ts <= nowMs && e.ts > nowMs - 2000)).toBe(true);
     const truth = s.market.binanceBars('BTCUSDT', '1m', times[0] as number, times[49] as number);
     expect(events.map((e) => [+e.k.o, +e.k.c, +e.k.v])).toEqual(
       truth.map((b) => [b.open, b.close, b.volume]),
     );
   });
+});
+
+it('floods a combined socket with stamped frames, each stream contiguous', async () => {
+  const s = await sim({ binanceFlood: { barsPerStream: 300 }, speed: 1 });
+  const c = await client(`${s.binance.wsUrl}/stream?streams=btcusdt@kline_1m/ethusdt@kline_1m`);
+  const byStream = new Map<string, number[]>();
+  for (let i = 0; i < 600; i++) {
+    const f = await c.json<{ stream: string; data: Kline; ts: number }>();
+    expect(f.data.k.x).toBe(true);
+    expect(Number.isFinite(f.ts)).toBe(true);
+    byStream.set(f.stream, [...(byStream.get(f.stream) ?? []), f.data.k.t]);
+  }
+  for (const times of byStream.values()) {
+    expect(times).toHaveLength(300);
+    expect(times.slice(1).every((t, i) => t - (times[i] as number) === 60_000)).toBe(true);
+  }
 });
 
 describe('connection limits', () => {

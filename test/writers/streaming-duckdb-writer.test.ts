@@ -62,6 +62,19 @@ describe('StreamingDuckDBWriter', () => {
     ]);
   });
 
+  it('replaces stored bars from a batch that also holds new ones (plain INSERT falls back)', async () => {
+    const dir = await tempDir();
+    const writer = await openWriter(dir);
+    await writer.writeBatch([bar('BTCUSDT', 0), bar('BTCUSDT', 1)]);
+    await writer.writeBatch([bar('BTCUSDT', 1, { close: 9 }), bar('BTCUSDT', 2)]);
+    await writer.finalize();
+    expect(await readParquetBars(writer.getOutputPath())).toEqual([
+      bar('BTCUSDT', 0),
+      bar('BTCUSDT', 1, { close: 9 }),
+      bar('BTCUSDT', 2),
+    ]);
+  });
+
   it('stores none of a batch that holds an invalid bar', async () => {
     const dir = await tempDir();
     const writer = await openWriter(dir);

@@ -7,6 +7,51 @@ import type { FormingBarListener, MarketData } from '../../core/types.js';
 import type { FrameSink } from '../../stream/adapter.js';
 import { binanceBarId, decimal } from './rest.js';
 
+// The fast path: a closed kline frame in exactly Binance's layout (PROTOCOLS.md §1.6), raw or
+// combined, matched whole by one anchored pattern, so what it accepts is valid JSON with these
+// fields and types; anything else (other key order, escapes, errors, replies) takes JSON.parse.
+// Unknown trailing number fields are allowed, as a client must ignore fields it does not know.
+const DEC = '(\\d+(?:\\.\\d+)?)';
+const NUM = '-?\\d+(?:\\.\\d+)?';
+const STR = '"[^"\\\\\\x00-\\x1f]*"'; // no escape, no control character
+const EXTRA = `(?:,"\\w+":${NUM})*`;
+const KLINE = `\\{"e":"kline","E":(\\d+),"s":${STR},"k":\\{"t":(\\d+),"T":\\d+,"s":"([A-Z0-9]+)","i":"(\\w+)","f":-?\\d+,"L":-?\\d+,"o":"${DEC}","c":"${DEC}","h":"${DEC}","l":"${DEC}","v":"${DEC}","n":\\d+,"x":(true|false),"q":"\\d+(?:\\.\\d+)?","V":"\\d+(?:\\.\\d+)?","Q":"\\d+(?:\\.\\d+)?","B":${STR}\\}${EXTRA}\\}`;
+const COMBINED_KLINE = new RegExp(`^\\{"stream":${STR},"data":${KLINE}${EXTRA}\\}$`);
+const RAW_KLINE = new RegExp(`^${KLINE}$`);
+
+/** True when the fast path handled `frame` (a well-formed kline frame). */
+function parseKlineFast(
+  frame: string,
+  sink: FrameSink,
+  formingListener: (() => FormingBarListener | undefined) | undefined,
+): boolean {
+  const m = (frame.charCodeAt(2) === 115 ? COMBINED_KLINE : RAW_KLINE).exec(frame); // 's'tream
+  if (m === null) return false;
+  sink.exchangeTime(Number(m[1]));
+  const closed = m[10] === 'true';
+  const onForming = closed ? undefined : formingListener?.();
+  if (!closed && onForming === undefined) return true;
+  const openMs = Number(m[2]);
+  const symbol = m[3] as string;
+  const bar: MarketData = {
+    id: binanceBarId(symbol, m[4] as string, openMs),
+    symbol,
+    time: new Date(openMs),
+    open: Number(m[5]),
+    high: Number(m[7]),
+    low: Number(m[8]),
+    close: Number(m[6]),
+    volume: Number(m[9]),
+  };
+  if (!isPlausibleOhlcv(bar.open, bar.high, bar.low, bar.close, bar.volume)) {
+    sink.error(malformed('kline with a price or volume that is not a non-negative number', frame));
+    return true;
+  }
+  if (onForming !== undefined) onForming(bar);
+  else sink.bar(bar);
+  return true;
+}
+
 /**
  * Parse one Binance market-stream frame (PROTOCOLS.md §1.6): raw (`/ws/…`, the bare event) or
  * combined (`/stream?…`, `{"stream","data"}`). Reports the event time, the bar when `k.x` is
@@ -18,6 +63,7 @@ export function parseKlineFrame(
   sink: FrameSink,
   formingListener?: () => FormingBarListener | undefined,
 ): void {
+  if (parseKlineFast(frame, sink, formingListener)) return;
   let message: unknown;
   try {
     message = JSON.parse(frame);

@@ -109,6 +109,37 @@ describe('parseKlineFrame', () => {
   });
 });
 
+describe('parseKlineFrame fast path', () => {
+  // A leading space is valid JSON but never matches the fast pattern: the JSON.parse path.
+  const viaJson = (frame: string) => collect(` ${frame}`);
+  const combined = (data: unknown, extra = '') =>
+    `{"stream":"bnbbtc@kline_1m","data":${JSON.stringify(data)}${extra}}`;
+
+  it.each([
+    ['final, raw', JSON.stringify(kline(true))],
+    ['final, combined', combined(kline(true))],
+    ['final, combined, unknown trailing field', combined(kline(true), ',"ts":1672515782136.25')],
+    ['not final', combined(kline(false))],
+    ['zero volume', combined(kline(true, { v: '0.00000000' }))],
+    ['negative price', combined(kline(true, { c: '-1' }))],
+    ['price overflowing to Infinity', combined(kline(true, { o: '9'.repeat(400) }))],
+    ['an escaped symbol', combined(kline(true, { s: 'BNB\\u0042TC' }))],
+    ['a control character in B', combined(kline(true, { B: '\u0001' }))],
+    ['keys in another order', combined({ ...kline(true), E: undefined, s: 'BNBBTC', x: 1 })],
+    ['truncated', combined(kline(true)).slice(0, -1)],
+  ])('gives what JSON.parse gives: %s', (_name, frame) => {
+    const fast = collect(frame);
+    const slow = viaJson(frame);
+    expect(fast.bars).toEqual(slow.bars);
+    expect(fast.times).toEqual(slow.times);
+    expect(fast.errors.map((e) => e.code)).toEqual(slow.errors.map((e) => e.code));
+  });
+
+  it('takes the fast path for a final kline frame', () => {
+    expect(collect(combined(kline(true), ',"ts":1.5')).bars).toHaveLength(1);
+  });
+});
+
 describe('binanceConnectionPlans', () => {
   it('opens one raw socket per symbol with lower-case stream names', () => {
     expect(
