@@ -10,6 +10,7 @@ import { OkxProvider } from '../src/providers/okx/provider.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
 import { readParquetBars } from '../src/writers/parquet-reader.js';
 import { StreamingDuckDBWriter } from '../src/writers/streaming-duckdb-writer.js';
+import { verify } from './soak.js';
 
 /** Options of {@link runOkxSoak}. */
 export interface OkxSoakOptions {
@@ -110,7 +111,7 @@ export async function runOkxSoak(options: OkxSoakOptions): Promise<OkxSoakReport
     stop.abort();
     await faultLoop;
     const stored = await readParquetBars(join(dataDir, `stream_data_okx_${INTERVAL}.parquet`));
-    const checked = verify(yielded, stored, sim);
+    const checked = verify('okx', yielded, stored, sim);
     const rateLimited = sim.stats.rateLimitRefusals(429, 'okx');
     if (checked.lost > 0) log(`okx: lost e.g. ${checked.lostExamples.join(' ')}`);
     const ok =
@@ -124,6 +125,7 @@ export async function runOkxSoak(options: OkxSoakOptions): Promise<OkxSoakReport
       checked.stored === checked.bars;
     return {
       ...checked,
+      provider: 'okx',
       reconnects,
       nonFatalErrors,
       ...(fatalError ? { fatalError } : {}),
@@ -137,68 +139,6 @@ export async function runOkxSoak(options: OkxSoakOptions): Promise<OkxSoakReport
     await sim.close();
     await rm(dataDir, { recursive: true, force: true });
   }
-}
-
-function verify(yielded: Map<string, MarketData[]>, stored: MarketData[], sim: Simulator) {
-  let bars = 0;
-  let lost = 0;
-  let duplicated = 0;
-  let wrongValues = 0;
-  let outOfOrder = 0;
-  const lostExamples: string[] = [];
-  for (const [instId, list] of yielded) {
-    bars += list.length;
-    const first = list[0];
-    const last = list.at(-1);
-    if (!first || !last) continue;
-    // The simulator's OKX venue serves the market of the Binance symbol without the dash.
-    const truth = sim.market.binanceBars(
-      instId.replace('-', ''),
-      INTERVAL,
-      first.time.getTime(),
-      last.time.getTime(),
-    );
-    const seen = new Map<number, number>();
-    let previousMs = Number.NEGATIVE_INFINITY;
-    for (const bar of list) {
-      const openMs = bar.time.getTime();
-      if (openMs <= previousMs) outOfOrder++;
-      previousMs = openMs;
-      seen.set(openMs, (seen.get(openMs) ?? 0) + 1);
-    }
-    for (const n of seen.values()) if (n > 1) duplicated += n - 1;
-    const byOpen = new Map(list.map((bar) => [bar.time.getTime(), bar]));
-    for (const expected of truth) {
-      const got = byOpen.get(expected.openTimeMs);
-      if (!got) {
-        lost++;
-        if (lostExamples.length < 5) {
-          lostExamples.push(`${instId}@${new Date(expected.openTimeMs).toISOString()}`);
-        }
-        continue;
-      }
-      if (
-        got.open !== expected.open ||
-        got.high !== expected.high ||
-        got.low !== expected.low ||
-        got.close !== expected.close ||
-        got.volume !== expected.volume
-      ) {
-        wrongValues++;
-      }
-    }
-  }
-  const storedKeys = new Set(stored.map((bar) => `${bar.symbol}@${bar.time.getTime()}`));
-  return {
-    provider: 'okx' as const,
-    bars,
-    stored: storedKeys.size,
-    lost,
-    duplicated,
-    wrongValues,
-    outOfOrder,
-    lostExamples,
-  };
 }
 
 async function injectFaults(

@@ -30,7 +30,7 @@ export interface SoakOptions {
 
 /** Per-provider outcome: everything compared with the simulator's own bars. */
 export interface SoakVenueReport {
-  provider: 'binance' | 'polygon' | 'bybit';
+  provider: 'binance' | 'polygon' | 'bybit' | 'okx';
   bars: number;
   stored: number;
   lost: number;
@@ -299,7 +299,11 @@ export async function consume(
   };
 }
 
-function verify(
+/**
+ * Every closed bar between each symbol's first and last yielded bar, against the simulator's
+ * truth: yielded and stored exactly once, in order, with the venue's values (every soak leg).
+ */
+export function verify(
   name: SoakVenueReport['provider'],
   yielded: Map<string, MarketData[]>,
   stored: MarketData[],
@@ -316,11 +320,14 @@ function verify(
     const first = list[0];
     const last = list[list.length - 1];
     if (!first || !last) continue;
-    // Bybit serves the Binance symbols' market (src/simulator/index.ts).
+    // Bybit and OKX serve the Binance symbols' market (src/simulator/index.ts); OKX names an
+    // instrument with a dash (BTC-USDT for BTCUSDT).
+    const fromMs = first.time.getTime();
+    const toMs = last.time.getTime();
     const truth =
-      name !== 'polygon'
-        ? sim.market.binanceBars(symbol, INTERVAL, first.time.getTime(), last.time.getTime())
-        : sim.market.polygonBars(symbol, 1, 'minute', first.time.getTime(), last.time.getTime());
+      name === 'polygon'
+        ? sim.market.polygonBars(symbol, 1, 'minute', fromMs, toMs)
+        : sim.market.binanceBars(symbol.replace('-', ''), INTERVAL, fromMs, toMs);
     const seen = new Map<number, number>();
     let previousMs = -Infinity;
     for (const bar of list) {
