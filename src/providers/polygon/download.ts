@@ -13,7 +13,6 @@ import {
 import { TIMESPANS } from '../../core/intervals.js';
 import { isNyDayRange, nyDate, nyDayStartMs } from '../../core/ny-calendar.js';
 import {
-  type DownloadParams,
   isBatchWriter,
   type MarketData,
   type MarketDataWriter,

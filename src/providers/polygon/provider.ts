@@ -69,7 +69,6 @@ export class PolygonProvider implements Provider {
   /** Validates `options` (ConfigError naming the field; a missing key is `CONFIG_INVALID`). */
   constructor(options: PolygonStreamOptions & MetricsOption) {
     const split = takeMetricsOption(options);
-    // biome-ignore lint/style/noParameterAssign: the schema is strict; metrics is ours, not config.
     options = split.rest;
     // Register before validating, so even a message about a malformed key cannot show it.
     const maybeKey = (options as { apiKey?: unknown } | undefined)?.apiKey;
