@@ -20,8 +20,9 @@ export interface PagePlan<P extends { count: number }> {
  * The body every paged kline download shares (Binance, Bybit, OKX): initialize the writer, let
  * `plan` check the symbol and plan the pages (it may call the venue), fetch them `concurrency`
  * at a time, write them strictly in order (`writeBatch` when the writer has it), report progress
- * in expected bars, and finalize. On any failure or abort the writer is closed without finalize
- * (no file) and the promise rejects with a MarketDataError.
+ * in expected bars, finalize, then close the writer (its temporary files, e.g. DuckDBWriter's
+ * spill parts, go). On any failure or abort the writer is closed without finalize (no file) and
+ * the promise rejects with a MarketDataError.
  */
 export async function downloadPages<P extends { count: number }>(
   writer: MarketDataWriter,
@@ -60,7 +61,9 @@ export async function downloadPages<P extends { count: number }>(
       signal,
     );
     throwIfAborted(signal);
-    return await writer.finalize();
+    const path = await writer.finalize();
+    await writer.close().catch(() => {});
+    return path;
   } catch (error) {
     await writer.close().catch(() => {});
     if (signal?.aborted) throw abortError(signal, error);

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { MarketDataError } from '../../src/core/errors.js';
 import { BinanceProvider } from '../../src/providers/binance/provider.js';
+import { BybitProvider } from '../../src/providers/bybit/provider.js';
+import { OkxProvider } from '../../src/providers/okx/provider.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import { DuckDBWriter } from '../../src/writers/duckdb-writer.js';
 import { readParquetBars } from '../../src/writers/parquet-reader.js';
@@ -295,5 +297,40 @@ describe('DuckDBWriter', () => {
       expect(await readdir(spill)).toEqual([]);
     }
     expect(await readdir(dir)).toEqual(['done.parquet']);
+  });
+
+  it('Bybit and OKX downloads leave no spill directory either (the shared paged download closes)', async () => {
+    const sim = await startSimulator({ seed: 11, speed: 1, start: Date.UTC(2024, 5, 1) });
+    onTestFinished(() => sim.close());
+    const spill = await tempDir();
+    const dir = await tempDir();
+    const range = {
+      startDate: new Date(Date.UTC(2024, 0, 1)),
+      endDate: new Date(Date.UTC(2024, 0, 3)),
+      multiplier: 1,
+      timespan: 'hour',
+    } as const;
+    const providers = [
+      new BybitProvider({
+        symbols: ['BTCUSDT'],
+        interval: '1h',
+        restBaseUrl: sim.bybit.restUrl,
+        wsBaseUrl: sim.bybit.wsUrl,
+      }),
+      new OkxProvider({
+        symbols: ['BTC-USDT'],
+        interval: '1h',
+        restBaseUrl: sim.okx.restUrl,
+        wsBaseUrl: sim.okx.wsUrl,
+      }),
+    ];
+    for (const [index, provider] of providers.entries()) {
+      const path = join(dir, `${index}.parquet`);
+      provider.configWriter(new DuckDBWriter(path, { spillDirectory: spill, spillRows: 10 }));
+      const ticker = index === 0 ? 'BTCUSDT' : 'BTC-USDT';
+      expect(await provider.download({ ...range, ticker })).toBe(path);
+      expect(await readParquetBars(path)).toHaveLength(49);
+      expect(await readdir(spill)).toEqual([]);
+    }
   });
 });

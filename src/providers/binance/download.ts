@@ -22,7 +22,7 @@ export async function downloadKlines(
   const symbol = checkTicker(params.ticker);
   const interval = timespanToInterval(params.multiplier, params.timespan);
   const { startMs, endMs } = downloadRangeMs(params);
-  const path = await downloadPages<KlinePage>(
+  return downloadPages<KlinePage>(
     writer,
     { symbol, interval },
     params,
@@ -44,9 +44,6 @@ export async function downloadKlines(
       };
     },
   );
-  // As on Polygon: the writer's temporary data (DuckDBWriter's spill parts) goes now.
-  await writer.close().catch(() => {});
-  return path;
 }
 
 function checkTicker(ticker: unknown): string {

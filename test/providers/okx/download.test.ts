@@ -74,7 +74,7 @@ describe('OkxProvider.download against the simulator', () => {
     );
     expect(progress.at(-1)).toEqual([72, 72]);
     expect(JSON.parse(readFileSync(path, 'utf8'))).toHaveLength(72);
-    expect(writer.calls).toEqual(['initialize', 'finalize']);
+    expect(writer.calls).toEqual(['initialize', 'finalize', 'close']);
   });
 
   it('pages a range reaching now through both endpoints and never writes the forming bar', async () => {
