@@ -20,6 +20,7 @@ const RATE_PER_SEC = 10_000;
 const LATENCY_BARS = 250;
 const LATENCY_WARMUP = RATE_PER_SEC;
 const LATENCY_SAMPLES = 3 * RATE_PER_SEC;
+const LATENCY_RUNS = 5;
 
 /** Ours: closed bars/s through `BinanceProvider.stream()`, timed like the raw client. */
 async function throughStream(restUrl: string, wsUrl: string, expected: number): Promise<number> {
@@ -44,6 +45,11 @@ async function throughStream(restUrl: string, wsUrl: string, expected: number): 
 /** Percentile of a sorted array. */
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1] ?? Number.NaN;
 }
 
 /** Wall clock with sub-ms resolution, comparable across processes. */
@@ -75,21 +81,32 @@ async function streamLatency(restUrl: string, wsUrl: string): Promise<number[]> 
     maxNewConnections: 300,
     newConnectionWindowMs: 300_000,
   });
-  const sentAt = new WeakMap<MarketData, number>();
+  // The stamp rides in a Map deleted on receipt (a WeakMap's ephemerons cost the collector), and
+  // each connection's sink is wrapped once, not per frame: the measurement allocates nothing
+  // per frame that the library does not.
+  const sentAt = new Map<MarketData, number>();
+  const wrapped = new WeakMap<FrameSink, FrameSink>();
+  let stamp = 0;
+  const wrap = (sink: FrameSink): FrameSink => ({
+    bar: (bar) => {
+      sentAt.set(bar, stamp);
+      sink.bar(bar);
+    },
+    exchangeTime: (timeMs) => sink.exchangeTime(timeMs),
+    error: (error) => sink.error(error),
+    reconnect: (reason) => sink.reconnect(reason),
+    dataLost: () => sink.dataLost(),
+  });
   const adapter: StreamAdapter = {
     ...inner,
     parse(frame: string, sink: FrameSink) {
-      const ts = Number(frame.slice(-18, -1));
-      inner.parse(frame, {
-        bar: (bar) => {
-          sentAt.set(bar, ts);
-          sink.bar(bar);
-        },
-        exchangeTime: (timeMs) => sink.exchangeTime(timeMs),
-        error: (error) => sink.error(error),
-        reconnect: (reason) => sink.reconnect(reason),
-        dataLost: () => sink.dataLost(),
-      });
+      stamp = Number(frame.slice(-18, -1));
+      let outer = wrapped.get(sink);
+      if (outer === undefined) {
+        outer = wrap(sink);
+        wrapped.set(sink, outer);
+      }
+      inner.parse(frame, outer);
     },
   };
   const stream = runResilientStream(adapter, {
@@ -105,6 +122,7 @@ async function streamLatency(restUrl: string, wsUrl: string): Promise<number[]> 
   for await (const [bar, err] of stream) {
     if (err) throw err;
     const sentMs = sentAt.get(bar);
+    sentAt.delete(bar);
     if (sentMs !== undefined && ++seen > LATENCY_WARMUP) samples.push(nowMs() - sentMs);
     if (samples.length >= LATENCY_SAMPLES) break;
   }
@@ -157,14 +175,23 @@ export const streamBench: Bench = async () => {
     ratio: ours / floor,
     ratioMeaning: 'of the floor',
   });
-  const rawSamples = await onFlood(LATENCY_BARS, RATE_PER_SEC, (_rest, ws) => rawLatency(ws));
-  const ourSamples = await onFlood(LATENCY_BARS, RATE_PER_SEC, streamLatency);
+  // Latency on a shared 2-core machine moves from run to run by more than the difference
+  // between the clients (the flood's 1 ms pacing timer, the other process, the collector), so
+  // each client runs LATENCY_RUNS times, interleaved, and each percentile is the median of the
+  // runs' percentiles.
+  const runs: { raw: number[]; ours: number[] }[] = [];
+  for (let run = 0; run < LATENCY_RUNS; run++) {
+    const raw = await onFlood(LATENCY_BARS, RATE_PER_SEC, (_rest, ws) => rawLatency(ws));
+    const ours = await onFlood(LATENCY_BARS, RATE_PER_SEC, streamLatency);
+    runs.push({ raw, ours });
+  }
   for (const p of [50, 99]) {
-    const value = percentile(ourSamples, p);
-    const base = percentile(rawSamples, p);
+    const value = median(runs.map((run) => percentile(run.ours, p)));
+    const base = median(runs.map((run) => percentile(run.raw, p)));
+    const perRun = runs.map((run) => (percentile(run.ours, p) / percentile(run.raw, p)).toFixed(2));
     rows.push({
       name: `stream: p${p} latency send -> consumer`,
-      workload: `${RATE_PER_SEC} msg/s, ${FLOOD_SYMBOLS} symbols combined, ${ourSamples.length} samples after ${LATENCY_WARMUP} warm-up, sub-ms stamps (timeOrigin + now)`,
+      workload: `${RATE_PER_SEC} msg/s, ${FLOOD_SYMBOLS} symbols combined, ${LATENCY_SAMPLES} samples per run after ${LATENCY_WARMUP} warm-up, sub-ms stamps (timeOrigin + now); median of ${LATENCY_RUNS} interleaved runs each (per-run ratios ${perRun.join(', ')})`,
       value,
       baseline: 'raw ws + JSON.parse',
       baselineValue: base,

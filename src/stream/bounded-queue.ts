@@ -32,6 +32,11 @@ export class BoundedQueue<T> {
     return this.items.length - this.head;
   }
 
+  /** True while a {@link take} waits for an item. */
+  get awaited(): boolean {
+    return this.takeWaiter !== undefined;
+  }
+
   /** Store `item`; false when the queue is now full (the producer should pause). */
   offer(item: T): boolean {
     if (this.ended) return true;

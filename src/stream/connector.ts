@@ -7,6 +7,7 @@ import { backoffDelayMs } from './backoff.js';
 import { Connection } from './connection.js';
 import type { EngineOptions } from './engine-options.js';
 import { startHeartbeat } from './heartbeat.js';
+import type { FrameInbox, FrameParser } from './inbox.js';
 
 /** One open socket and what the engine tracks about it. */
 export interface Live {
@@ -35,6 +36,8 @@ export interface ConnectorContext {
   readonly signal: AbortSignal;
   /** Told before a reconnected socket's first live frame is parsed. */
   readonly backfiller: Pick<Backfiller, 'startAfterLoss'>;
+  /** Every socket's frames, in arrival order, on their way to the parsers. */
+  readonly inbox: FrameInbox;
   status(status: ConnectionStatus, plan: ConnectionPlan, extra?: Partial<StatusDetail>): void;
   /** One closed bar from `connection` (the hot path). */
   onBar(bar: MarketData, connection: Connection): void;
@@ -153,10 +156,15 @@ export class Connector {
       throw error;
     }
     const live = makeLive(connection, plan, stopHeartbeat);
+    const inbox = this.context.inbox;
+    // Frames that arrived before this point are parsed before it, as they came: a bar of the
+    // socket this one replaces must not be admitted after the backfill below was marked.
+    inbox.drain();
     if (backfill) this.context.backfiller.startAfterLoss(plan.symbols);
     const sink = this.makeSink(live);
-    connection.setFrameListener((text) => adapter.parse(text, sink));
-    for (const text of pending.splice(0)) adapter.parse(text, sink);
+    const parse: FrameParser = (text) => adapter.parse(text, sink);
+    connection.setFrameListener((text) => inbox.push(parse, text));
+    for (const text of pending.splice(0)) inbox.push(parse, text);
     return live;
   }
 

@@ -9,6 +9,7 @@ import { BoundedQueue, QUEUE_END } from './bounded-queue.js';
 import type { CloseInfo, Connection } from './connection.js';
 import { Connector, type Live, ROTATE } from './connector.js';
 import type { EngineOptions } from './engine-options.js';
+import { FrameInbox } from './inbox.js';
 
 // Kept importable from here: the providers, tests and benchmarks import them with the engine.
 
@@ -40,6 +41,7 @@ export function runResilientStream(
 /** Exposed for tests and benchmarks that need to look inside (queue peak, paused sockets). */
 export class StreamEngine {
   readonly queue: BoundedQueue<QueueItem>;
+  private readonly inbox: FrameInbox;
   /** Sockets paused for backpressure; resumed together once the queue drains to half. */
   readonly paused = new Set<Connection>();
   /** Number of times a socket was paused (tests read it). */
@@ -60,6 +62,7 @@ export class StreamEngine {
     private readonly options: EngineOptions,
   ) {
     this.queue = new BoundedQueue<QueueItem>(options.bufferSize, () => this.resumeAll());
+    this.inbox = new FrameInbox(() => this.queue.awaited);
     this.backfiller = new Backfiller({
       adapter,
       queue: this.queue,
@@ -80,6 +83,7 @@ export class StreamEngine {
       options,
       signal: this.signal,
       backfiller: this.backfiller,
+      inbox: this.inbox,
       status: (status, plan, extra) => this.status(status, plan, extra),
       onBar: (bar, connection) => this.onLiveBar(bar, connection),
       onError: (error) => {
@@ -137,7 +141,11 @@ export class StreamEngine {
         for (const symbol of plan.symbols) this.backfiller.addSymbol(symbol);
         this.track(this.runPlan(plan));
       }
+      const hasItem = (): boolean => this.queue.length > 0;
       while (true) {
+        // Frames that came in one socket read wait raw in the inbox: parse only until the
+        // next bar, so the first bar of a burst reaches the consumer before the rest is parsed.
+        if (this.queue.length === 0) this.inbox.parseUntil(hasItem);
         let item = this.queue.take();
         if (item instanceof Promise) item = await item;
         if (item === QUEUE_END) return;
@@ -178,6 +186,7 @@ export class StreamEngine {
 
   /** Stop everything; buffered bars are dropped (the consumer asked to stop). */
   private stop(): void {
+    this.inbox.stop();
     this.controller.abort();
     this.queue.end();
     this.queue.clear();
@@ -187,6 +196,7 @@ export class StreamEngine {
   private fail(error: MarketDataError): void {
     if (this.failed) return;
     this.failed = true;
+    this.inbox.stop();
     this.queue.offer([undefined, error]);
     this.queue.end();
     this.controller.abort();

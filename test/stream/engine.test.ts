@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { MarketDataError } from '../../src/core/errors.js';
@@ -20,6 +20,8 @@ interface TestExchange {
   published: number;
   publish(count?: number): void;
   sendRaw(text: string): void;
+  /** Server frames for `texts` in ONE socket write, so the client reads them in one read. */
+  sendBurst(texts: string[]): void;
   dropAll(): void;
   silent: boolean;
   untilConnections(opened: number): Promise<void>;
@@ -51,6 +53,20 @@ async function startExchange(): Promise<TestExchange> {
     },
     sendRaw(text) {
       for (const socket of exchange.sockets) socket.send(text);
+    },
+    sendBurst(texts) {
+      // RFC 6455 §5.2: FIN + text opcode, unmasked (server to client), 7- or 16-bit length.
+      const frames = texts.map((text) => {
+        const payload = Buffer.from(text);
+        const header =
+          payload.length < 126
+            ? Buffer.from([0x81, payload.length])
+            : Buffer.from([0x81, 126, payload.length >> 8, payload.length & 0xff]);
+        return Buffer.concat([header, payload]);
+      });
+      for (const socket of exchange.sockets) {
+        (socket as unknown as { _socket: Socket })._socket.write(Buffer.concat(frames));
+      }
     },
     dropAll() {
       for (const socket of exchange.sockets) socket.terminate();
@@ -463,6 +479,40 @@ describe('StreamEngine on real sockets', () => {
     await stream.return(undefined);
     expect(openTimes(results, 'A')).toEqual(range(0, 15));
     expect(backfillAfter.slice(0, 2)).toEqual([2, 12]);
+  });
+
+  it('hands over the first bar of a burst before parsing the rest, and parses the rest unasked', async () => {
+    let parsed = 0;
+    const { exchange, engine } = await setup(
+      [['A']],
+      {},
+      {
+        parse(frame: string, sink: FrameSink) {
+          parsed += 1;
+          const message = JSON.parse(frame) as { E: number; bars: [string, number][] };
+          sink.exchangeTime(message.E);
+          for (const [symbol, openMs] of message.bars) sink.bar(bar(symbol, openMs));
+        },
+      },
+    );
+    const stream = engine.run();
+    const first = stream.next();
+    await exchange.untilOpen(1);
+    // 200 closed bars in one socket read, like Binance closing every symbol's bar at once.
+    const burst = range(0, 199).map((k) =>
+      JSON.stringify({ E: (k + 1) * STEP, bars: [['A', k * STEP]] }),
+    );
+    exchange.sendBurst(burst);
+    const got = [((await first).value as StreamResult)[0]?.time.getTime()];
+    // The consumer ran after one parse, not after 200 (the old engine parsed the whole read).
+    expect(parsed).toBe(1);
+    // Frames the consumer did not ask for are parsed within a turn of the event loop anyway.
+    while (parsed < 200) await new Promise((resolve) => setImmediate(resolve));
+    for await (const [b] of stream) {
+      got.push(b?.time.getTime());
+      if (got.length === 200) break;
+    }
+    expect(got).toEqual(range(0, 199).map((k) => k * STEP));
   });
 
   it('pauses the socket for a slow consumer and keeps the queue bounded', async () => {
