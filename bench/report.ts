@@ -38,3 +38,19 @@ function fmt(value: number): string {
   if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
   return value.toPrecision(3);
 }
+
+/**
+ * The same rows as a Markdown table (the README's figures table is this, pasted from one full
+ * run): `node dist-bench/bench/report-md.js` prints it from bench/results.json.
+ */
+export function formatMarkdown(rows: BenchRow[]): string {
+  const cell = (text: string): string => text.replaceAll('|', '\\|');
+  return [
+    '| benchmark | ours | baseline (same run) | ratio | workload |',
+    '|---|---|---|---|---|',
+    ...rows.map(
+      (row) =>
+        `| ${cell(row.name)} | ${fmt(row.value)} ${row.unit} | ${fmt(row.baselineValue)} ${row.unit} (${cell(row.baseline)}) | ${row.ratio.toFixed(2)}× ${cell(row.ratioMeaning)} | ${cell(row.workload)} |`,
+    ),
+  ].join('\n');
+}
