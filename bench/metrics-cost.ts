@@ -10,7 +10,7 @@ const SYMBOL_COUNT = 200;
 const BARS_PER_STREAM = 500; // 100,000 closed bars per run
 /** Our choice: scrape far more often than Prometheus' default 15 s, so the row is pessimistic. */
 const SCRAPE_EVERY_MS = 1000;
-const ROUNDS = 2;
+const ROUNDS = 4;
 
 const symbols = Array.from(
   { length: SYMBOL_COUNT },
