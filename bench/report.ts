@@ -50,7 +50,7 @@ export function formatMarkdown(rows: BenchRow[]): string {
     '|---|---|---|---|---|',
     ...rows.map(
       (row) =>
-        `| ${cell(row.name)} | ${fmt(row.value)} ${row.unit} | ${fmt(row.baselineValue)} ${row.unit} (${cell(row.baseline)}) | ${row.ratio.toFixed(2)}× ${cell(row.ratioMeaning)} | ${cell(row.workload)} |`,
+        `| ${cell(row.name)} | ${fmt(row.value)} ${row.unit} | ${fmt(row.baselineValue)} ${row.unit} (${cell(row.baseline)}) | ${row.ratio.toFixed(2)}× ${cell(row.ratioMeaning.replace(/^x /, ''))} | ${cell(row.workload)} |`,
     ),
   ].join('\n');
 }
