@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
 import type { MarketData } from '../src/core/types.js';
 import { DuckDBWriter } from '../src/writers/duckdb-writer.js';
-import { MARKET_DATA_COLUMNS_SQL } from '../src/writers/parquet-schema.js';
+import { bindBar, MARKET_DATA_COLUMNS_SQL } from '../src/writers/parquet-schema.js';
 import { StreamingDuckDBWriter } from '../src/writers/streaming-duckdb-writer.js';
 import { downloadWriterRows } from './download-writer.js';
 import type { Bench, BenchRow } from './report.js';
@@ -152,14 +152,7 @@ async function preparedInsertRowsPerSec(): Promise<number> {
     const bars = Array.from({ length: BASELINE_ROWS }, (_, i) => barAt('BTCUSDT', i));
     const startedMs = performance.now();
     for (const bar of bars) {
-      insert.bindVarchar(1, crypto.randomUUID());
-      insert.bindTimestamp(2, new DuckDBTimestampValue(BigInt(bar.time.getTime()) * 1000n));
-      insert.bindVarchar(3, bar.symbol);
-      insert.bindDouble(4, bar.open);
-      insert.bindDouble(5, bar.high);
-      insert.bindDouble(6, bar.low);
-      insert.bindDouble(7, bar.close);
-      insert.bindDouble(8, bar.volume);
+      bindBar(insert, { bar, timeMicros: BigInt(bar.time.getTime()) * 1000n });
       await insert.run();
     }
     const rowsPerSec = BASELINE_ROWS / ((performance.now() - startedMs) / 1000);
@@ -206,14 +199,10 @@ async function singleWriterAgainstCommit(
       for (let i = round * perRound; i < (round + 1) * perRound; i++) {
         const bar = barAt('BTCUSDT', i);
         const startedMs = performance.now();
-        insert.bindVarchar(1, `id-${i}`);
-        insert.bindTimestamp(2, new DuckDBTimestampValue(BigInt(bar.time.getTime()) * 1000n));
-        insert.bindVarchar(3, bar.symbol);
-        insert.bindDouble(4, bar.open);
-        insert.bindDouble(5, bar.high);
-        insert.bindDouble(6, bar.low);
-        insert.bindDouble(7, bar.close);
-        insert.bindDouble(8, bar.volume);
+        bindBar(insert, {
+          bar: { ...bar, id: `id-${i}` },
+          timeMicros: BigInt(bar.time.getTime()) * 1000n,
+        });
         await insert.run();
         floor.push(performance.now() - startedMs);
       }

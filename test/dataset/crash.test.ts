@@ -75,7 +75,10 @@ describe('sync under kill -9', () => {
     for (const killAfter of [1, 3, 6]) {
       const data = await tempDataset();
       const seen = await runChild(sim.binance.restUrl, data, killAfter);
-      expect(seen.length).toBe(killAfter);
+      // SIGKILL lands a moment after it is sent: a line the child wrote before it died may
+      // still be read (a CI run saw 2 after a kill at 1). What matters is the rerun below.
+      expect(seen.length).toBeGreaterThanOrEqual(killAfter);
+      expect(seen.length).toBeLessThan(publishes);
       const rerun = await syncDataset(options(sim.binance.restUrl, data));
       // Only what the killed run had not published is fetched again.
       expect(rerun.barsWritten).toBeLessThan(2 * 2 * 1440);
