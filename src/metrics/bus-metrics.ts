@@ -16,36 +16,48 @@ export interface BusMetricsOption {
 /** A collector's or store's view of one bar's trip: who, and its outcome. */
 type BusLabel = 'venue' | 'interval';
 
-/** Health of a bus process: the NATS connection's status and the newest bar per symbol. */
-function busHealth(interval: Interval, lastOpen: Map<string, number>): HealthTracker {
-  const tracker = new HealthTracker(intervalMs(interval), () => lastOpen);
-  // Up from the start: connectBus resolved, and forwardStatus reports only changes.
-  tracker.status('connected', { connection: 'nats', symbols: [] });
-  return tracker;
-}
+/**
+ * What the collector's and the store's metrics share: the labels of the process, the capped
+ * symbol label, and health from the NATS connection's status and the newest bar per symbol.
+ */
+abstract class BusProcessMetrics {
+  readonly health: HealthTracker;
+  protected readonly labels: Record<BusLabel, string>;
+  readonly #symbols: SymbolLabels;
+  readonly #lastOpen = new Map<string, number>();
 
-/** Folds the NATS connection's status (`nats:<server>`) into one `nats` connection for health. */
-function natsStatus(tracker: HealthTracker, status: ConnectionStatus, detail: StatusDetail): void {
-  tracker.status(status, { ...detail, connection: 'nats' });
+  constructor(venue: string, interval: Interval, maxSymbolSeries: number | undefined) {
+    this.labels = { venue, interval };
+    this.#symbols = new SymbolLabels(maxSymbolSeries ?? DEFAULT_MAX_SYMBOL_SERIES);
+    this.health = new HealthTracker(intervalMs(interval), () => this.#lastOpen);
+    // Up from the start: connectBus resolved, and forwardStatus reports only changes.
+    this.health.status('connected', { connection: 'nats', symbols: [] });
+  }
+
+  /** Folds the NATS connection's status (`nats:<server>`) into one `nats` connection. */
+  status(status: ConnectionStatus, detail: StatusDetail): void {
+    this.health.status(status, { ...detail, connection: 'nats' });
+  }
+
+  /** Notes `bar` as the newest of its symbol when it is; returns its `symbol` label. */
+  protected seen(bar: MarketData): string {
+    const openMs = bar.time.getTime();
+    if (openMs > (this.#lastOpen.get(bar.symbol) ?? -1)) this.#lastOpen.set(bar.symbol, openMs);
+    return this.#symbols.of(bar.symbol);
+  }
 }
 
 /**
  * Collector metrics (`publishStream`): JetStream acknowledgements by outcome and symbol, the
  * time from offering a bar to its ack (retries included) and publish retries by code.
  */
-export class PublishMetrics {
-  readonly health: HealthTracker;
+export class PublishMetrics extends BusProcessMetrics {
   readonly #acks: Counter<BusLabel | 'symbol' | 'outcome'>;
   readonly #latency: Histogram.Internal<BusLabel>;
   readonly #retries: Counter<BusLabel | 'code'>;
-  readonly #symbols: SymbolLabels;
-  readonly #labels: Record<BusLabel, string>;
-  readonly #lastOpen = new Map<string, number>();
 
   constructor(registry: Registry, venue: string, interval: Interval, maxSymbolSeries?: number) {
-    this.#labels = { venue, interval };
-    this.#symbols = new SymbolLabels(maxSymbolSeries ?? DEFAULT_MAX_SYMBOL_SERIES);
-    this.health = busHealth(interval, this.#lastOpen);
+    super(venue, interval, maxSymbolSeries);
     this.#acks = counterIn(
       registry,
       'argo_publish_acks_total',
@@ -57,7 +69,7 @@ export class PublishMetrics {
       'argo_publish_ack_seconds',
       'Seconds from offering a bar to its JetStream acknowledgement (retries included).',
       ['venue', 'interval'],
-    ).labels(this.#labels);
+    ).labels(this.labels);
     this.#retries = counterIn(
       registry,
       'argo_publish_retries_total',
@@ -67,18 +79,12 @@ export class PublishMetrics {
   }
 
   acked(bar: MarketData, outcome: string, seconds: number): void {
-    this.#acks.inc({ ...this.#labels, symbol: this.#symbols.of(bar.symbol), outcome });
+    this.#acks.inc({ ...this.labels, symbol: this.seen(bar), outcome });
     this.#latency.observe(seconds);
-    const openMs = bar.time.getTime();
-    if (openMs > (this.#lastOpen.get(bar.symbol) ?? -1)) this.#lastOpen.set(bar.symbol, openMs);
   }
 
   retried(error: MarketDataError): void {
-    this.#retries.inc({ ...this.#labels, code: error.code });
-  }
-
-  status(status: ConnectionStatus, detail: StatusDetail): void {
-    natsStatus(this.health, status, detail);
+    this.#retries.inc({ ...this.labels, code: error.code });
   }
 }
 
@@ -86,19 +92,13 @@ export class PublishMetrics {
  * Store service metrics (`runStoreService`): bars durable and acked per symbol, and acks the
  * server did not confirm (the bar comes again; the upsert keeps it once).
  */
-export class StoreMetrics {
-  readonly health: HealthTracker;
+export class StoreMetrics extends BusProcessMetrics {
   readonly #stored: Counter<BusLabel | 'symbol'>;
   readonly #ackFailures: Counter.Internal;
   readonly #errors: Counter<BusLabel | 'code'>;
-  readonly #symbols: SymbolLabels;
-  readonly #labels: Record<BusLabel, string>;
-  readonly #lastOpen = new Map<string, number>();
 
   constructor(registry: Registry, venue: string, interval: Interval, maxSymbolSeries?: number) {
-    this.#labels = { venue, interval };
-    this.#symbols = new SymbolLabels(maxSymbolSeries ?? DEFAULT_MAX_SYMBOL_SERIES);
-    this.health = busHealth(interval, this.#lastOpen);
+    super(venue, interval, maxSymbolSeries);
     this.#stored = counterIn(
       registry,
       'argo_store_bars_total',
@@ -110,7 +110,7 @@ export class StoreMetrics {
       'argo_store_ack_failures_total',
       'Acks of durable bars that the server did not confirm (the bar is redelivered).',
       ['venue', 'interval'],
-    ).labels(this.#labels);
+    ).labels(this.labels);
     this.#errors = counterIn(
       registry,
       'argo_store_errors_total',
@@ -120,17 +120,11 @@ export class StoreMetrics {
   }
 
   stored(bar: MarketData, acked: boolean): void {
-    this.#stored.inc({ ...this.#labels, symbol: this.#symbols.of(bar.symbol) });
+    this.#stored.inc({ ...this.labels, symbol: this.seen(bar) });
     if (!acked) this.#ackFailures.inc();
-    const openMs = bar.time.getTime();
-    if (openMs > (this.#lastOpen.get(bar.symbol) ?? -1)) this.#lastOpen.set(bar.symbol, openMs);
   }
 
   error(error: MarketDataError): void {
-    this.#errors.inc({ ...this.#labels, code: error.code });
-  }
-
-  status(status: ConnectionStatus, detail: StatusDetail): void {
-    natsStatus(this.health, status, detail);
+    this.#errors.inc({ ...this.labels, code: error.code });
   }
 }

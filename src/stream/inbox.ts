@@ -30,10 +30,6 @@ export class FrameInbox {
   /** `consumerWaiting`: true while the consumer waits for a bar that nothing has given yet. */
   constructor(private readonly consumerWaiting: () => boolean) {}
 
-  get length(): number {
-    return this.texts.length - this.head;
-  }
-
   /** A frame from a socket: parsed now if the consumer waits and no older frame does. */
   push(parse: FrameParser, text: string): void {
     if (this.stopped) return;
