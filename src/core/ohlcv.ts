@@ -25,3 +25,19 @@ export function isPlausibleOhlcv(
 function isPositive(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0;
 }
+
+/**
+ * Deterministic bar id shared by a venue's download and stream (Binance, Bybit, OKX), so the
+ * same bar gets the same id from either: `BTCUSDT-1m-1672515780000`.
+ */
+export function venueBarId(symbol: string, interval: string, openMs: number): string {
+  return `${symbol}-${interval}-${openMs}`;
+}
+
+/** A finite, non-negative number from a venue's decimal string; NaN otherwise. */
+export function decimal(value: unknown): number {
+  if (typeof value !== 'string' || value === '') return Number.NaN;
+  const n = Number(value);
+  // "Infinity" and "1e999" are numbers to Number(), but no price or volume.
+  return Number.isFinite(n) && n >= 0 ? n : Number.NaN;
+}

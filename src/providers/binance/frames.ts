@@ -2,10 +2,9 @@
 // socket here.
 
 import { MarketDataError } from '../../core/errors.js';
-import { isPlausibleOhlcv } from '../../core/ohlcv.js';
+import { decimal, isPlausibleOhlcv, venueBarId } from '../../core/ohlcv.js';
 import type { FormingBarListener, MarketData } from '../../core/types.js';
 import type { FrameSink } from '../../stream/adapter.js';
-import { binanceBarId, decimal } from './rest.js';
 
 // The fast path: a closed kline frame in exactly Binance's layout (PROTOCOLS.md §1.6), raw or
 // combined, matched whole by one anchored pattern, so what it accepts is valid JSON with these
@@ -34,7 +33,7 @@ function parseKlineFast(
   const openMs = Number(m[2]);
   const symbol = m[3] as string;
   const bar: MarketData = {
-    id: binanceBarId(symbol, m[4] as string, openMs),
+    id: venueBarId(symbol, m[4] as string, openMs),
     symbol,
     time: new Date(openMs),
     open: Number(m[5]),
@@ -102,7 +101,7 @@ export function parseKlineFrame(
       return;
     }
     const bar: MarketData = {
-      id: binanceBarId(symbol, String(k.i), openMs),
+      id: venueBarId(symbol, String(k.i), openMs),
       symbol,
       time: new Date(openMs),
       open: decimal(k.o),

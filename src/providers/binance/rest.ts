@@ -1,6 +1,6 @@
 import { MarketDataError, toMarketDataError } from '../../core/errors.js';
 import { bucketStartMs, intervalMs, openTimesBetween } from '../../core/intervals.js';
-import { isPlausibleOhlcv } from '../../core/ohlcv.js';
+import { decimal, isPlausibleOhlcv, venueBarId } from '../../core/ohlcv.js';
 import type { Interval, MarketData } from '../../core/types.js';
 import { getJson, type RetryPolicy } from '../../http/request.js';
 import {
@@ -297,19 +297,6 @@ export class BinanceRest {
   }
 }
 
-/** Deterministic bar id shared by download and stream: `BTCUSDT-1m-1672515780000`. */
-export function binanceBarId(symbol: string, interval: string, openMs: number): string {
-  return `${symbol}-${interval}-${openMs}`;
-}
-
-/** A finite, non-negative number from a Binance decimal string; NaN otherwise. */
-export function decimal(value: unknown): number {
-  if (typeof value !== 'string' || value === '') return Number.NaN;
-  const n = Number(value);
-  // "Infinity" and "1e999" are numbers to Number(), but no price or volume.
-  return Number.isFinite(n) && n >= 0 ? n : Number.NaN;
-}
-
 /**
  * Kline rows → closed bars, validated: rows must be arrays with an integer open time after
  * `afterOpenMs`, strictly increasing, and non-negative finite prices/volume; otherwise a
@@ -341,7 +328,7 @@ export function rowsToClosedBars(
     // PROTOCOLS.md §3.1: final only once closeTime < serverTime.
     if (closeMs >= serverTimeMs) break;
     const bar: MarketData = {
-      id: binanceBarId(symbol, interval, openMs),
+      id: venueBarId(symbol, interval, openMs),
       symbol,
       time: new Date(openMs),
       open: decimal(row[1]),

@@ -2,10 +2,9 @@
 // socket here.
 
 import { MarketDataError } from '../../core/errors.js';
-import { isPlausibleOhlcv } from '../../core/ohlcv.js';
+import { decimal, isPlausibleOhlcv, venueBarId } from '../../core/ohlcv.js';
 import type { FormingBarListener, Interval, MarketData } from '../../core/types.js';
 import type { FrameSink } from '../../stream/adapter.js';
-import { bybitBarId, decimal } from './rows.js';
 
 /**
  * Parse one Bybit frame (PROTOCOLS.md §5.3): a `kline.*` push reports its `ts` and, for each
@@ -74,7 +73,7 @@ export function parseBybitFrame(
       return;
     }
     const bar: MarketData = {
-      id: bybitBarId(symbol, interval, openMs),
+      id: venueBarId(symbol, interval, openMs),
       symbol,
       time: new Date(openMs),
       open: decimal(k.open),

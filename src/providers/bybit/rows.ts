@@ -3,20 +3,8 @@
 
 import { MarketDataError } from '../../core/errors.js';
 import { nextBucketStartMs } from '../../core/intervals.js';
-import { isPlausibleOhlcv } from '../../core/ohlcv.js';
+import { decimal, isPlausibleOhlcv, venueBarId } from '../../core/ohlcv.js';
 import type { Interval, MarketData } from '../../core/types.js';
-
-/** Deterministic bar id shared by download and stream: `BTCUSDT-1m-1672515780000`. */
-export function bybitBarId(symbol: string, interval: string, openMs: number): string {
-  return `${symbol}-${interval}-${openMs}`;
-}
-
-/** A finite, non-negative number from a Bybit decimal string; NaN otherwise. */
-export function decimal(value: unknown): number {
-  if (typeof value !== 'string' || value === '') return Number.NaN;
-  const n = Number(value);
-  return Number.isFinite(n) && n >= 0 ? n : Number.NaN;
-}
 
 /**
  * Rows of one answer → the CLOSED bars with open time in `[fromMs, toMs]`, ascending. Rows must
@@ -48,7 +36,7 @@ export function rowsToClosedBars(
     if (openMs < fromMs || openMs > toMs) continue;
     if (nextBucketStartMs(interval, openMs) > serverTimeMs) break;
     const bar: MarketData = {
-      id: bybitBarId(symbol, interval, openMs),
+      id: venueBarId(symbol, interval, openMs),
       symbol,
       time: new Date(openMs),
       open: decimal(row[1]),

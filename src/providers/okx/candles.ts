@@ -2,20 +2,8 @@
 
 import { MarketDataError } from '../../core/errors.js';
 import { nextBucketStartMs } from '../../core/intervals.js';
-import { isPlausibleOhlcv } from '../../core/ohlcv.js';
+import { decimal, isPlausibleOhlcv, venueBarId } from '../../core/ohlcv.js';
 import type { Interval, MarketData } from '../../core/types.js';
-
-/** Deterministic bar id shared by download and stream: `BTC-USDT-1m-1672515780000`. */
-export function okxBarId(instId: string, interval: string, openMs: number): string {
-  return `${instId}-${interval}-${openMs}`;
-}
-
-/** A finite, non-negative number from an OKX decimal string; NaN otherwise. */
-export function okxDecimal(value: unknown): number {
-  if (typeof value !== 'string' || value === '') return Number.NaN;
-  const n = Number(value);
-  return Number.isFinite(n) && n >= 0 ? n : Number.NaN;
-}
 
 const INTEGER = /^\d{1,16}$/;
 
@@ -36,14 +24,14 @@ export function candleToBar(
   }
   const openMs = Number(ts);
   const bar: MarketData = {
-    id: okxBarId(instId, interval, openMs),
+    id: venueBarId(instId, interval, openMs),
     symbol: instId,
     time: new Date(openMs),
-    open: okxDecimal(row[1]),
-    high: okxDecimal(row[2]),
-    low: okxDecimal(row[3]),
-    close: okxDecimal(row[4]),
-    volume: okxDecimal(row[5]),
+    open: decimal(row[1]),
+    high: decimal(row[2]),
+    low: decimal(row[3]),
+    close: decimal(row[4]),
+    volume: decimal(row[5]),
   };
   if (!isPlausibleOhlcv(bar.open, bar.high, bar.low, bar.close, bar.volume)) return undefined;
   return { bar, confirmed: confirm === '1' };
