@@ -5,10 +5,10 @@ import type { Interval } from '../src/core/types.js';
 import { BybitProvider } from '../src/providers/bybit/provider.js';
 import type { Simulator } from '../src/simulator/index.js';
 import type { SoakOptions, SoakVenueReport } from './soak.js';
+import { COMMON_FAULTS, faultSchedule, injectCommonFault } from './soak-faults.js';
 
 const INTERVAL = '1m' satisfies Interval;
 /** Faults the Bybit side takes: every common one (a forced 403 would be a real ban: never). */
-const BYBIT_FAULTS = ['drop', 'refuse', 'silence', 'malformed', 'http429', 'http5xx'] as const;
 
 type Consume = (
   name: SoakVenueReport['provider'],
@@ -64,7 +64,7 @@ export async function bybitSoakLeg(
   return report;
 }
 
-async function injectBybitFaults(
+function injectBybitFaults(
   sim: Simulator,
   meanEveryMs: number,
   seed: number,
@@ -72,51 +72,10 @@ async function injectBybitFaults(
   signal: AbortSignal,
   log: (line: string) => void,
 ): Promise<void> {
-  let state = seed >>> 0 || 1;
-  const random = () => {
-    // xorshift32: a reproducible fault schedule for a given seed
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
-  while (!signal.aborted) {
-    const waitMs = meanEveryMs * (0.5 + random());
-    const aborted = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(false);
-      }, waitMs);
-      const onAbort = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-    if (aborted) break;
-    const fault = BYBIT_FAULTS[Math.floor(random() * BYBIT_FAULTS.length)] ?? 'drop';
+  return faultSchedule(seed, meanEveryMs, signal, (random) => {
+    const fault = COMMON_FAULTS[Math.floor(random() * COMMON_FAULTS.length)] ?? 'drop';
     counts[`bybit:${fault}`] = (counts[`bybit:${fault}`] ?? 0) + 1;
     log(`fault: ${fault} on bybit`);
-    switch (fault) {
-      case 'drop':
-        sim.faults.dropConnections('bybit');
-        break;
-      case 'refuse':
-        sim.faults.refuseConnections(800, 'bybit');
-        sim.faults.dropConnections('bybit');
-        break;
-      case 'silence':
-        sim.faults.goSilent('bybit');
-        break;
-      case 'malformed':
-        sim.faults.sendMalformed(3, 'bybit');
-        break;
-      case 'http429':
-        sim.faults.failHttp(2, 429, { retryAfterSec: 1, venue: 'bybit' });
-        break;
-      case 'http5xx':
-        sim.faults.failHttp(2, random() < 0.5 ? 500 : 503, { venue: 'bybit' });
-        break;
-    }
-  }
+    injectCommonFault(sim, fault, 'bybit', random, 1);
+  });
 }

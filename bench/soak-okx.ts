@@ -11,6 +11,12 @@ import { type Simulator, startSimulator } from '../src/simulator/index.js';
 import { readParquetBars } from '../src/writers/parquet-reader.js';
 import { StreamingDuckDBWriter } from '../src/writers/streaming-duckdb-writer.js';
 import { verify } from './soak.js';
+import {
+  COMMON_FAULTS,
+  type CommonFault,
+  faultSchedule,
+  injectCommonFault,
+} from './soak-faults.js';
 
 /** Options of {@link runOkxSoak}. */
 export interface OkxSoakOptions {
@@ -45,7 +51,6 @@ export interface OkxSoakReport {
 }
 
 const INTERVAL: Interval = '1m';
-const FAULTS = ['drop', 'refuse', 'silence', 'malformed', 'http429', 'http5xx'] as const;
 
 /** Runs the OKX leg for `durationMs` and reports what it saw. */
 export async function runOkxSoak(options: OkxSoakOptions): Promise<OkxSoakReport> {
@@ -141,7 +146,7 @@ export async function runOkxSoak(options: OkxSoakOptions): Promise<OkxSoakReport
   }
 }
 
-async function injectFaults(
+function injectFaults(
   sim: Simulator,
   meanEveryMs: number,
   seed: number,
@@ -149,51 +154,11 @@ async function injectFaults(
   signal: AbortSignal,
   log: (line: string) => void,
 ): Promise<void> {
-  let state = (seed ^ 0x9e3779b9) >>> 0 || 1;
-  const random = () => {
-    // xorshift32: a reproducible fault schedule for a given seed
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
-  while (!signal.aborted) {
-    const waitMs = meanEveryMs * (0.5 + random());
-    const aborted = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(false);
-      }, waitMs);
-      const onAbort = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-    if (aborted) break;
-    const fault = FAULTS[Math.floor(random() * FAULTS.length)] as (typeof FAULTS)[number];
+  return faultSchedule(seed ^ 0x9e3779b9, meanEveryMs, signal, (random) => {
+    const fault = COMMON_FAULTS[Math.floor(random() * COMMON_FAULTS.length)] as CommonFault;
     counts[fault] = (counts[fault] ?? 0) + 1;
     log(`fault: ${fault} on okx`);
-    switch (fault) {
-      case 'drop':
-        sim.faults.dropConnections('okx');
-        break;
-      case 'refuse':
-        sim.faults.refuseConnections(800, 'okx');
-        sim.faults.dropConnections('okx');
-        break;
-      case 'silence':
-        sim.faults.goSilent('okx');
-        break;
-      case 'malformed':
-        sim.faults.sendMalformed(3, 'okx');
-        break;
-      case 'http429':
-        sim.faults.failHttp(2, 429, { venue: 'okx' });
-        break;
-      case 'http5xx':
-        sim.faults.failHttp(2, random() < 0.5 ? 500 : 503, { venue: 'okx' });
-        break;
-    }
-  }
+    // OKX's 429 (code 50011) carries no Retry-After.
+    injectCommonFault(sim, fault, 'okx', random);
+  });
 }

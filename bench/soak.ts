@@ -10,6 +10,7 @@ import { type Simulator, startSimulator } from '../src/simulator/index.js';
 import { readParquetBars } from '../src/writers/parquet-reader.js';
 import { StreamingDuckDBWriter } from '../src/writers/streaming-duckdb-writer.js';
 import { bybitSoakLeg } from './soak-bybit.js';
+import { COMMON_FAULTS, faultSchedule, injectCommonFault } from './soak-faults.js';
 
 /** Options of {@link runSoak}. */
 export interface SoakOptions {
@@ -61,7 +62,7 @@ export interface SoakReport {
 }
 
 const INTERVAL: Interval = '1m';
-const FAULTS = ['drop', 'refuse', 'silence', 'malformed', 'http429', 'http5xx', 'rotate'] as const;
+const FAULTS = [...COMMON_FAULTS, 'rotate'] as const;
 /** Our choice: at this many symbols the soak becomes a scale run (real-time update rate). */
 const SCALE_SYMBOLS = 200;
 /** Our choice: clock speed of a scale run (see {@link SoakOptions.speed}). */
@@ -371,7 +372,7 @@ export function verify(
   };
 }
 
-async function injectFaults(
+function injectFaults(
   sim: Simulator,
   meanEveryMs: number,
   seed: number,
@@ -379,58 +380,15 @@ async function injectFaults(
   signal: AbortSignal,
   log: (line: string) => void,
 ): Promise<void> {
-  let state = seed >>> 0 || 1;
-  const random = () => {
-    // xorshift32: a reproducible fault schedule for a given seed
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
-  while (!signal.aborted) {
-    const waitMs = meanEveryMs * (0.5 + random());
-    const aborted = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(false);
-      }, waitMs);
-      const onAbort = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-    if (aborted) break;
+  return faultSchedule(seed, meanEveryMs, signal, (random) => {
     const fault = FAULTS[Math.floor(random() * FAULTS.length)] as FaultName;
     const venue = random() < 0.5 ? 'binance' : 'polygon';
     counts[fault] = (counts[fault] ?? 0) + 1;
     log(`fault: ${fault} on ${venue}`);
-    switch (fault) {
-      case 'drop':
-        sim.faults.dropConnections(venue);
-        break;
-      case 'refuse':
-        sim.faults.refuseConnections(800, venue);
-        sim.faults.dropConnections(venue);
-        break;
-      case 'silence':
-        sim.faults.goSilent(venue);
-        break;
-      case 'malformed':
-        sim.faults.sendMalformed(3, venue);
-        break;
-      case 'http429':
-        sim.faults.failHttp(2, 429, { retryAfterSec: 1, venue });
-        break;
-      case 'http5xx':
-        sim.faults.failHttp(2, random() < 0.5 ? 500 : 503, { venue });
-        break;
-      case 'rotate':
-        // A reconnect storm: every Binance socket is replaced at once (each symbol backfills).
-        sim.faults.serverShutdown('binance');
-        break;
-    }
-  }
+    // A reconnect storm: every Binance socket is replaced at once (each symbol backfills).
+    if (fault === 'rotate') sim.faults.serverShutdown('binance');
+    else injectCommonFault(sim, fault, venue, random, 1);
+  });
 }
 
 // The OKX leg (issue 20), in its own module so each venue's leg stays a separate function.
