@@ -8,6 +8,7 @@ import {
   schedulerHost,
   sharedRestScheduler,
 } from '../../http/rest-scheduler.js';
+import { SharedTimeRead } from '../../http/shared-time-read.js';
 import { usedWeightFromHeaders } from '../../http/weight-budget.js';
 import {
   DEFAULT_WEIGHT_LIMIT,
@@ -51,10 +52,7 @@ export class BinanceRest {
   readonly scheduler: RestScheduler;
   private readonly baseUrl: string;
   /** The server-time read of each stream (keyed by its signal), shared by its backfills. */
-  private readonly timeReads = new WeakMap<
-    AbortSignal,
-    { startedAtMs: number; promise: Promise<number> }
-  >();
+  private readonly timeReads = new SharedTimeRead((signal) => this.serverTimeMs(signal));
 
   constructor(private readonly options: BinanceRestOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -106,16 +104,7 @@ export class BinanceRest {
    * one read, so a reconnect costs one `/api/v3/time`, not one per symbol.
    */
   serverTimeSince(sinceMs: number, signal: AbortSignal): Promise<number> {
-    const read = this.timeReads.get(signal);
-    if (read !== undefined && read.startedAtMs >= sinceMs) return read.promise;
-    const startedAtMs = performance.now();
-    const promise = this.serverTimeMs(signal);
-    const entry = { startedAtMs, promise };
-    this.timeReads.set(signal, entry);
-    promise.catch(() => {
-      if (this.timeReads.get(signal) === entry) this.timeReads.delete(signal);
-    });
-    return promise;
+    return this.timeReads.since(sinceMs, signal);
   }
 
   /** PROTOCOLS.md §1.5 exchangeInfo; also adopts the published REQUEST_WEIGHT limit. */

@@ -8,6 +8,7 @@ import {
   schedulerHost,
   sharedRestScheduler,
 } from '../../http/rest-scheduler.js';
+import { SharedTimeRead } from '../../http/shared-time-read.js';
 // Venue-neutral helpers of the Binance REST client (page planning by open time, tick decimals).
 import { type KlinePage, planKlinePages, tickDecimals } from '../binance/rest.js';
 import {
@@ -48,10 +49,7 @@ export class BybitRest {
   /** The host's scheduler, shared with every other stream and download of the process. */
   readonly scheduler: RestScheduler;
   private readonly baseUrl: string;
-  private readonly timeReads = new WeakMap<
-    AbortSignal,
-    { startedAtMs: number; promise: Promise<number> }
-  >();
+  private readonly timeReads = new SharedTimeRead((signal) => this.serverTimeMs(signal));
 
   constructor(private readonly options: BybitRestOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -129,14 +127,7 @@ export class BybitRest {
 
   /** A server time read no earlier than `sinceMs` (local), shared by callers with `signal`. */
   serverTimeSince(sinceMs: number, signal: AbortSignal): Promise<number> {
-    const read = this.timeReads.get(signal);
-    if (read !== undefined && read.startedAtMs >= sinceMs) return read.promise;
-    const entry = { startedAtMs: performance.now(), promise: this.serverTimeMs(signal) };
-    this.timeReads.set(signal, entry);
-    entry.promise.catch(() => {
-      if (this.timeReads.get(signal) === entry) this.timeReads.delete(signal);
-    });
-    return entry.promise;
+    return this.timeReads.since(sinceMs, signal);
   }
 
   /** Spot instruments: `symbol` alone, or the whole list (PROTOCOLS.md §5.2). */

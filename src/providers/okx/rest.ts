@@ -8,6 +8,7 @@ import {
   schedulerHost,
   sharedRestScheduler,
 } from '../../http/rest-scheduler.js';
+import { SharedTimeRead } from '../../http/shared-time-read.js';
 import { backoffDelayMs } from '../../stream/backoff.js';
 import { rowsToBars } from './candles.js';
 import {
@@ -57,10 +58,7 @@ export class OkxRest {
   private readonly headers: Record<string, string>;
   /** The last server time read and the local clock then, to estimate the venue's now. */
   private lastTime: { serverMs: number; localMs: number } | undefined;
-  private readonly timeReads = new WeakMap<
-    AbortSignal,
-    { startedAtMs: number; promise: Promise<number> }
-  >();
+  private readonly timeReads = new SharedTimeRead((signal) => this.serverTimeMs(signal));
 
   constructor(private readonly options: OkxRestOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -138,16 +136,7 @@ export class OkxRest {
 
   /** A server time read no earlier than `sinceMs` (local), shared by callers with `signal`. */
   serverTimeSince(sinceMs: number, signal: AbortSignal): Promise<number> {
-    const read = this.timeReads.get(signal);
-    if (read !== undefined && read.startedAtMs >= sinceMs) return read.promise;
-    const startedAtMs = performance.now();
-    const promise = this.serverTimeMs(signal);
-    const entry = { startedAtMs, promise };
-    this.timeReads.set(signal, entry);
-    promise.catch(() => {
-      if (this.timeReads.get(signal) === entry) this.timeReads.delete(signal);
-    });
-    return promise;
+    return this.timeReads.since(sinceMs, signal);
   }
 
   /** PROTOCOLS.md §6.2 instruments (SPOT); one id, or all. An unknown id gives `[]`. */
